@@ -1,0 +1,5 @@
+import sys
+
+from toksmith.cli import main
+
+sys.exit(main())

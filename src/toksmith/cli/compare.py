@@ -1,0 +1,49 @@
+"""``toksmith compare``: every measure per tokenizer × language."""
+
+from __future__ import annotations
+
+import argparse
+
+from toksmith.cli.common import add_tokenizer_option, load_tokenizers, progress_bar
+from toksmith.metrics import compare_corpus, compare_wordfreq
+from toksmith.report import FORMATS, emit, render_compare
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "compare",
+        help="compare tokenizers on a corpus (default: wordfreq word lists)",
+        description="Measure tokenizers on a corpus: a parallel folder (one file per language) "
+        "gives rows per language and premiums; a file, folder, glob or '-' is one corpus; "
+        "without --corpus the wordfreq word-frequency lists of ~40 languages are used.",
+    )
+    add_tokenizer_option(parser)
+    parser.add_argument("--corpus", metavar="PATH", help="file, folder, glob or - (stdin)")
+    parser.add_argument("--reference", metavar="LANG", help="language premiums are relative to")
+    parser.add_argument("--languages", metavar="LIST", help="comma-separated languages to keep")
+    parser.add_argument("--errors", choices=("strict", "replace"), default="strict",
+                        help="invalid UTF-8: fail (default) or replace and count")  # fmt: skip
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    parser.set_defaults(run=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    tokenizers = load_tokenizers(args.tokenizers)
+    languages = (
+        [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None
+    )
+    with progress_bar("measuring") as update:
+        if args.corpus is None:
+            result = compare_wordfreq(tokenizers, languages, progress=update)
+        else:
+            result = compare_corpus(
+                tokenizers,
+                args.corpus,
+                reference=args.reference,
+                errors=args.errors,
+                languages=languages,
+                progress=update,
+            )
+    emit(render_compare(result, args.format), args.output)
+    return 0

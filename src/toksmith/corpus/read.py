@@ -1,0 +1,279 @@
+"""Streaming text readers: files, folders, globs and stdin; plain text, TSV and JSONL; gzip.
+
+Memory does not grow with the corpus: files are read line by line, and a line longer than
+``MAX_SEGMENT_BYTES`` is cut into several segments at UTF-8 character boundaries.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import gzip
+import io
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from toksmith.errors import UserError
+
+MAX_SEGMENT_BYTES = 4 * 1024 * 1024
+Errors = Literal["strict", "replace"]
+SKIPPED_DIRS = {"__pycache__", ".git", ".hg", ".svn", "node_modules", ".venv"}
+
+
+@dataclass
+class Segment:
+    """One unit of text: a line, a TSV row, a JSONL record or a whole file."""
+
+    text: str
+    unit: str  # the id column of a TSV row, else the 1-based line number (or "file")
+    source: str
+
+
+@dataclass
+class ReadStats:
+    """What reading saw: filled in as segments are yielded."""
+
+    files: int = 0
+    segments: int = 0
+    bytes: int = 0
+    replaced_bytes: int = 0  # invalid UTF-8 bytes replaced by U+FFFD under errors="replace"
+
+
+def corpus_files(source: str | Path) -> list[Path]:
+    """The files a corpus argument names: a file, every text file below a folder, or a glob.
+
+    Hidden files, ``__pycache__`` and files that look binary (a NUL byte in their first 8 KiB)
+    are left out of folders.
+    """
+    text = str(source)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = [
+            p
+            for p in sorted(path.rglob("*"))
+            if p.is_file()
+            and not any(
+                part.startswith(".") or part in SKIPPED_DIRS for part in p.relative_to(path).parts
+            )
+            and not _looks_binary(p)
+        ]
+        if not files:
+            raise UserError(f"corpus folder {text} holds no text files")
+        return files
+    if any(char in text for char in "*?["):
+        matches = [Path(p) for p in sorted(glob.glob(text, recursive=True)) if Path(p).is_file()]
+        if not matches:
+            raise UserError(f"corpus pattern {text!r} matches no files")
+        return matches
+    raise UserError(f"corpus {text!r} does not exist (expected a file, a folder, a glob or -)")
+
+
+def iter_segments(
+    source: str | Path,
+    *,
+    errors: Errors = "strict",
+    text_field: str = "text",
+    whole_files: bool = False,
+    keep_blank: bool = False,
+    stats: ReadStats | None = None,
+    allow_empty: bool = False,
+) -> Iterator[Segment]:
+    """Yield the segments of a corpus, streaming.
+
+    ``source`` is a file, folder, glob, or ``"-"`` for stdin. The format of each file follows
+    its name (``.gz`` removed first): ``.jsonl``/``.ndjson`` read ``text_field`` of each
+    record, ``.tsv`` reads ``id<TAB>text`` rows, anything else is plain text with one segment
+    per line, or one per file with ``whole_files``. Invalid UTF-8 raises a UserError naming the
+    file and byte offset, unless ``errors="replace"``, which counts replacements in ``stats``.
+    An empty corpus raises a UserError unless ``allow_empty``.
+    """
+    stats = stats if stats is not None else ReadStats()
+    yielded = 0
+    if str(source) == "-":
+        sources: list[tuple[str, BinaryIO | Path]] = [("<stdin>", sys.stdin.buffer)]
+    else:
+        sources = [(str(p), p) for p in corpus_files(source)]
+    for name, handle_or_path in sources:
+        stats.files += 1
+        for segment in _iter_file(name, handle_or_path, errors, text_field, whole_files, stats):
+            if not keep_blank and not segment.text.strip():
+                continue
+            yielded += 1
+            stats.segments += 1
+            yield segment
+    if yielded == 0 and not allow_empty:
+        raise UserError(f"corpus {source} is empty: no non-blank text segments")
+
+
+def iter_texts(source: str | Path, **options) -> Iterator[str]:
+    """Only the text of :func:`iter_segments`."""
+    for segment in iter_segments(source, **options):
+        yield segment.text
+
+
+def file_format(name: str) -> str:
+    """``jsonl``, ``tsv`` or ``text``, from the file name."""
+    lowered = name.lower()
+    if lowered.endswith(".gz"):
+        lowered = lowered[:-3]
+    if lowered.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if lowered.endswith(".tsv"):
+        return "tsv"
+    return "text"
+
+
+def _looks_binary(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8192)
+    except OSError:
+        return True
+    if path.suffix == ".gz" or head[:2] == b"\x1f\x8b":
+        return False
+    return b"\x00" in head
+
+
+def _open_binary(name: str, handle_or_path: BinaryIO | Path) -> BinaryIO:
+    if isinstance(handle_or_path, Path):
+        try:
+            raw: BinaryIO = open(handle_or_path, "rb")  # noqa: SIM115 - closed by the caller
+        except OSError as error:
+            raise UserError(f"{name}: cannot read ({error.strerror})") from None
+    else:
+        raw = handle_or_path
+    peek = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+    if name.endswith(".gz") or peek == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    return raw
+
+
+def _iter_lines(
+    name: str, raw: BinaryIO, errors: Errors, stats: ReadStats, *, keepends: bool = False
+) -> Iterator[tuple[int, str]]:
+    """(1-based line number, decoded text) for each line; a line longer than
+    ``MAX_SEGMENT_BYTES`` comes as several pieces with the same line number."""
+    offset = 0  # file offset of the first byte of ``carry + piece``
+    line_number = 1
+    carry = b""  # an incomplete UTF-8 character at the end of a cut piece
+    try:
+        while True:
+            piece = raw.readline(MAX_SEGMENT_BYTES)
+            if not piece:
+                break
+            data = carry + piece
+            complete = piece.endswith(b"\n")
+            cut = len(data) if complete else _utf8_boundary(data)
+            data, carry = data[:cut], data[cut:]
+            text = _decode(data, name, offset, errors, stats)
+            offset += len(data)
+            stats.bytes += len(piece)
+            yield line_number, text if keepends else text.rstrip("\r\n")
+            if complete:
+                line_number += 1
+        if carry:
+            yield line_number, _decode(carry, name, offset, errors, stats)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise UserError(f"{name}: cannot read ({error})") from None
+
+
+def _utf8_boundary(data: bytes) -> int:
+    """Length of the longest prefix of ``data`` that does not end inside a UTF-8 character."""
+    end = len(data)
+    for back in range(1, min(4, end) + 1):
+        byte = data[end - back]
+        if byte & 0xC0 != 0x80:  # a lead byte or ASCII
+            needed = (
+                1 if byte < 0x80 else 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4
+            )
+            return end if back >= needed else end - back
+    return end
+
+
+def _decode(data: bytes, name: str, offset: int, errors: Errors, stats: ReadStats) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if errors == "strict":
+            raise UserError(
+                f"{name}: invalid UTF-8 at byte {offset + error.start} "
+                "(use --errors replace to replace invalid bytes and count them)"
+            ) from None
+    replaced = 0
+
+    def count_and_replace(error: UnicodeDecodeError) -> tuple[str, int]:
+        nonlocal replaced
+        replaced += error.end - error.start
+        return "\ufffd", error.end
+
+    codecs.register_error("toksmith-count", count_and_replace)
+    text = data.decode("utf-8", errors="toksmith-count")
+    stats.replaced_bytes += replaced
+    return text
+
+
+def _iter_file(
+    name: str,
+    handle_or_path: BinaryIO | Path,
+    errors: Errors,
+    text_field: str,
+    whole_files: bool,
+    stats: ReadStats,
+) -> Iterator[Segment]:
+    raw = _open_binary(name, handle_or_path)
+    kind = file_format(name)
+    try:
+        if whole_files and kind == "text":
+            yield from _whole_file(name, raw, errors, stats)
+            return
+        for line_number, line in _iter_lines(name, raw, errors, stats):
+            if kind == "jsonl":
+                if not line.strip():
+                    continue
+                yield Segment(
+                    _jsonl_text(line, name, line_number, text_field), str(line_number), name
+                )
+            elif kind == "tsv":
+                unit, tab, text = line.partition("\t")
+                if not tab:
+                    if not line.strip():
+                        continue
+                    raise UserError(
+                        f"{name}: line {line_number} has no tab; expected 'id<TAB>text'"
+                    )
+                yield Segment(text, unit, name)
+            else:
+                yield Segment(line, str(line_number), name)
+    finally:
+        if isinstance(handle_or_path, Path):
+            raw.close()
+
+
+def _whole_file(name: str, raw: BinaryIO, errors: Errors, stats: ReadStats) -> Iterator[Segment]:
+    buffer = io.StringIO()
+    size = 0
+    for _, line in _iter_lines(name, raw, errors, stats, keepends=True):
+        buffer.write(line)
+        size += len(line)
+        if size >= MAX_SEGMENT_BYTES:
+            yield Segment(buffer.getvalue(), "file", name)
+            buffer = io.StringIO()
+            size = 0
+    if size:
+        yield Segment(buffer.getvalue(), "file", name)
+
+
+def _jsonl_text(line: str, name: str, line_number: int, text_field: str) -> str:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise UserError(f"{name}: line {line_number} is not valid JSON ({error.msg})") from None
+    if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
+        raise UserError(f"{name}: line {line_number} has no string field {text_field!r}")
+    return record[text_field]

