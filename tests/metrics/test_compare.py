@@ -96,3 +96,17 @@ def test_wordfreq_default_weights_words_by_frequency():
 def test_wordfreq_unknown_language_is_an_error():
     with pytest.raises(UserError, match="no list for xx"):
         compare_wordfreq([load_tokenizer("o200k_base")], ["xx"])
+
+
+def test_word_cache_gives_the_same_figures_when_it_has_to_start_afresh():
+    from toksmith.metrics.compare import WordLengthCache, measure_texts
+
+    tokenizers = [load_tokenizer("o200k_base"), load_tokenizer("minilm")]
+    texts = [
+        "the tokenizer splits Zwischenergebnisse and xylophonists",
+        "words words tokenizer",
+    ] * 3
+    roomy = measure_texts(tokenizers, texts)
+    cramped = measure_texts(tokenizers, texts, word_cache=WordLengthCache(tokenizers, limit=3))
+    assert [r.continued_word_ratio for r in roomy] == [r.continued_word_ratio for r in cramped]
+    assert all(0 < r.continued_word_ratio < 1 for r in roomy)

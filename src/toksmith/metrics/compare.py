@@ -98,17 +98,57 @@ class _TextTotals:
     words: int = 0
 
 
+class WordLengthCache:
+    """Number of tokens of each distinct word, for every tokenizer at once.
+
+    One dictionary maps a word to a row of a small integer matrix (one column per tokenizer),
+    so memory is that of the distinct words once, not once per tokenizer. When more than
+    ``limit`` distinct words have been seen the cache starts afresh, which bounds memory on
+    corpora of any size.
+    """
+
+    def __init__(self, tokenizers: Sequence[Tokenizer], limit: int = WORD_CACHE_LIMIT):
+        self.tokenizers = list(tokenizers)
+        self.limit = limit
+        self.rows: dict[str, int] = {}
+        self.lengths = np.zeros((1024, len(self.tokenizers)), dtype=np.int32)
+
+    def split_occurrences(self, words: Counter[str]) -> np.ndarray:
+        """Per tokenizer, the occurrences in ``words`` of words split into 2+ tokens."""
+        new_words = [word for word in words if word not in self.rows]
+        if len(self.rows) + len(new_words) > self.limit:
+            self.rows.clear()
+            new_words = list(words)
+        if new_words:
+            first = len(self.rows)
+            needed = first + len(new_words)
+            if needed > len(self.lengths):
+                grown = np.zeros(
+                    (max(needed, 2 * len(self.lengths)), len(self.tokenizers)), np.int32
+                )
+                grown[:first] = self.lengths[:first]
+                self.lengths = grown
+            for column, tokenizer in enumerate(self.tokenizers):
+                encoded = tokenizer.encode_words(new_words)
+                self.lengths[first:needed, column] = np.fromiter(
+                    map(len, encoded), np.int32, len(encoded)
+                )
+            self.rows.update(zip(new_words, range(first, needed), strict=True))
+        rows = np.fromiter((self.rows[word] for word in words), np.int64, len(words))
+        occurrences = np.fromiter(words.values(), np.int64, len(words))
+        return occurrences @ (self.lengths[rows] >= 2)
+
+
 class _TokenizerTotals:
     """What one tokenizer accumulates over one language."""
 
-    def __init__(self, tokenizer: Tokenizer, word_cache: dict[str, int]):
+    def __init__(self, tokenizer: Tokenizer):
         self.tokenizer = tokenizer
         self.tokens = 0
         self.counts = np.zeros(tokenizer.vocab_size, dtype=np.int64)
-        self.word_cache = word_cache  # word -> number of tokens, shared across languages
         self.split_words = 0  # occurrences of words of 2+ tokens
 
-    def add_batch(self, texts: Sequence[str], words: Counter[str]) -> None:
+    def add_batch(self, texts: Sequence[str]) -> None:
         flat, _ = self.tokenizer.encode_batch_numpy(texts)
         self.tokens += len(flat)
         if len(flat):
@@ -118,14 +158,6 @@ class _TokenizerTotals:
                 self.counts = counts
             else:
                 self.counts += counts
-        new_words = [word for word in words if word not in self.word_cache]
-        if len(self.word_cache) + len(new_words) > WORD_CACHE_LIMIT:
-            self.word_cache.clear()
-        if new_words:
-            for word, ids in zip(new_words, self.tokenizer.encode_words(new_words), strict=True):
-                self.word_cache[word] = len(ids)
-        cache = self.word_cache
-        self.split_words += sum(n for word, n in words.items() if cache[word] >= 2)
 
 
 def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
@@ -146,7 +178,7 @@ def measure_texts(
     texts: Iterable[str],
     *,
     language: str = "all",
-    word_caches: list[dict[str, int]] | None = None,
+    word_cache: WordLengthCache | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> list[MetricRow]:
     """One row per tokenizer for a stream of texts (premium left empty).
@@ -154,8 +186,8 @@ def measure_texts(
     ``on_batch`` is told the number of characters of each finished batch (for progress).
     """
     text_totals = _TextTotals()
-    caches = word_caches or [{} for _ in tokenizers]
-    totals = [_TokenizerTotals(t, cache) for t, cache in zip(tokenizers, caches, strict=True)]
+    cache = word_cache or WordLengthCache(tokenizers)
+    totals = [_TokenizerTotals(t) for t in tokenizers]
     for batch in _batches(texts):
         words: Counter[str] = Counter()
         for text in batch:
@@ -164,7 +196,10 @@ def measure_texts(
             words.update(WORD.findall(text))
         text_totals.words += sum(words.values())
         for tokenizer_totals in totals:
-            tokenizer_totals.add_batch(batch, words)
+            tokenizer_totals.add_batch(batch)
+        if words:
+            for tokenizer_totals, split in zip(totals, cache.split_occurrences(words), strict=True):
+                tokenizer_totals.split_words += int(split)
         if on_batch:
             on_batch(sum(len(t) for t in batch))
     return [_row(t, text_totals, language) for t in totals]
@@ -242,14 +277,14 @@ def compare_corpus(
             chosen.insert(0, reference)
         total_bytes = sum(parallel.files[language].stat().st_size for language in chosen) or 1
         done = 0
-        caches: list[dict[str, int]] = [{} for _ in tokenizers]
+        cache = WordLengthCache(tokenizers)
         rows: list[MetricRow] = []
         for language in chosen:
             if progress:
                 progress(f"{language}", done / total_bytes)
             segments = parallel.segments(language, errors=errors, stats=stats)
             rows += measure_texts(
-                tokenizers, (s.text for s in segments), language=language, word_caches=caches
+                tokenizers, (s.text for s in segments), language=language, word_cache=cache
             )
             done += parallel.files[language].stat().st_size
         if progress:

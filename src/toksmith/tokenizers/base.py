@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
@@ -74,16 +75,19 @@ class Tokenizer(ABC):
         """``token_bytes`` of every id, computed once."""
         return [self.token_bytes(i) for i in range(self.vocab_size)]
 
+    @cached_property
+    def blank_token_ids(self) -> frozenset[int]:
+        """Ids of tokens whose bytes are only whitespace."""
+        return frozenset(i for i, data in enumerate(self.vocab_bytes) if data and not data.strip())
+
     def encode_batch_numpy(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """All ids of ``texts`` concatenated (int64) and the number of ids of each text.
 
         Counting code uses this; backends override it when they can fill arrays directly.
         """
         batch = self.encode_batch(texts)
-        lengths = np.fromiter((len(ids) for ids in batch), dtype=np.int64, count=len(batch))
-        flat = np.fromiter(
-            (i for ids in batch for i in ids), dtype=np.int64, count=int(lengths.sum())
-        )
+        lengths = np.fromiter(map(len, batch), dtype=np.int64, count=len(batch))
+        flat = np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=int(lengths.sum()))
         return flat, lengths
 
     def encode_words(self, words: Sequence[str]) -> list[list[int]]:
@@ -94,9 +98,9 @@ class Tokenizer(ABC):
         that add their own word-boundary marker are not charged twice.
         """
         encoded = self.encode_batch([" " + word for word in words])
-        vocab_bytes = self.vocab_bytes
+        blank = self.blank_token_ids
         for position, ids in enumerate(encoded):
-            if len(ids) > 1 and vocab_bytes[ids[0]].strip() == b"":
+            if len(ids) > 1 and ids[0] in blank:
                 encoded[position] = ids[1:]
         return encoded
 
