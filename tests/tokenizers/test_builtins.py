@@ -119,3 +119,13 @@ def test_encode_word_charges_the_word_not_its_leading_space():
         tokenizer = load_tokenizer(name)
         ids = tokenizer.encode_word("the")
         assert len(ids) == 1, name
+
+
+@pytest.mark.parametrize("name", ["minilm", "deepseek", "o200k_base", "llama3"])
+def test_special_token_strings_in_text_are_encoded_as_text(name):
+    tokenizer = load_tokenizer(name)
+    texts = ["[UNK] [CLS]", "<|endoftext|>", "<|begin_of_text|>"]
+    if name == "deepseek":
+        texts.append("<｜begin▁of▁sentence｜>")
+    for text in texts:
+        assert not set(tokenizer.encode(text)) & tokenizer.special_ids, text

@@ -68,6 +68,8 @@ class HFJsonTokenizer(Tokenizer):
         # Counting must see every token: a saved padding or truncation setting would hide some.
         self.hf.no_padding()
         self.hf.no_truncation()
+        # Plain text is encoded as text: "<|endoftext|>" typed by a user is not a control token.
+        self.hf.encode_special_tokens = True
         self.config = config
         self.name = name
         self.source = source
