@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "toksmith.cli.basic",
     "toksmith.cli.compare",
     "toksmith.cli.demo",
+    "toksmith.cli.audit",
     "toksmith.cli.serve",
 ]
 
