@@ -451,7 +451,7 @@ def _register_morphology(audit_subcommands: argparse._SubParsersAction) -> None:
     parser = audit_subcommands.add_parser(
         "morphology",
         help="%%TR and %%Pure: tokens that are words and morphemes of a language",
-        description="%%TR (tokens that are valid words) and %%Pure (tokens on morpheme "
+        description="%TR (tokens that are valid words) and %Pure (tokens on morpheme "
         "boundaries) next to fertility (Bayram et al., 2025). Turkish uses the zeyrek analyzer.",
     )
     _common(parser)
