@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "toksmith.cli.compare",
     "toksmith.cli.demo",
     "toksmith.cli.audit",
+    "toksmith.cli.train",
     "toksmith.cli.bridge",
     "toksmith.cli.serve",
 ]
