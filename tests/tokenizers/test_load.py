@@ -124,3 +124,16 @@ def test_hub_repository_is_read_from_the_local_cache(tmp_path, monkeypatch, tiny
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     tokenizer = load_tokenizer("hf:org/tiny")
     assert tokenizer.name == "org/tiny"
+
+
+def test_byte_level_wordpiece_continuations_lose_their_prefix_before_byte_mapping(tmp_path):
+    tokenizer = HFTokenizer(
+        models.WordPiece({"[UNK]": 0, "ab": 1, "##cd": 2, "##Ã©": 3}, unk_token="[UNK]")
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    path = tmp_path / "tokenizer.json"
+    tokenizer.save(str(path))
+    loaded = load_path(path)
+    assert loaded.encode("abcdé") == [1, 2, 3]
+    assert [loaded.token_bytes(i) for i in (1, 2, 3)] == [b"ab", b"cd", "é".encode()]

@@ -78,7 +78,7 @@ class HFJsonTokenizer(Tokenizer):
         pre_types = _stage_types(config.get("pre_tokenizer"))
         self.is_byte_level = "ByteLevel" in decoder_types or "ByteLevel" in pre_types
         self.is_wordpiece = model.get("type") == "WordPiece"
-        self.continuing_prefix = model.get("continuing_subword_prefix") or "##"
+        self.continuing_prefix = model.get("continuing_subword_prefix", "##") or ""
         self.byte_exact = (
             self.is_byte_level
             and not (_stage_types(config.get("normalizer")) - {"Sequence"})
@@ -118,14 +118,18 @@ class HFJsonTokenizer(Tokenizer):
         token = self._id_to_token.get(token_id)
         if token is None:
             return b""
+        if (
+            self.is_wordpiece
+            and self.continuing_prefix
+            and token.startswith(self.continuing_prefix)
+        ):
+            token = token[len(self.continuing_prefix) :]
         if self.is_byte_level:
             alphabet = byte_level_alphabet()
             if all(char in alphabet for char in token):
                 return bytes(alphabet[char] for char in token)
             return token.encode("utf-8")  # an added token stored as plain text
         if self.is_wordpiece:
-            if token.startswith(self.continuing_prefix):
-                return token[len(self.continuing_prefix) :].encode("utf-8")
             return token.encode("utf-8")
         match = _BYTE_FALLBACK_PIECE.match(token)
         if match:
