@@ -11,7 +11,7 @@ categories folder, and runs the real command in a child process. It prints elaps
 child's peak RSS, the mean absolute error of the estimate, and the errors of two naive
 baselines (uniform shares; shares of merged tokens by the category that uses them most).
 
-    .venv/bin/python benchmarks/mixture.py [--merges 30000] [--sample-mb 1] [--replays 2]
+    .venv/bin/python benchmarks/mixture.py [--merges 30000] [--sample-mb 1] [--replays 0]
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--merges", type=int, default=30_000)
     parser.add_argument("--sample-mb", type=float, default=1.0)
     parser.add_argument("--training-mb", type=float, default=12.0)
-    parser.add_argument("--replays", type=int, default=2)
+    parser.add_argument("--replays", type=int, default=0)
     args = parser.parse_args()
 
     truth = np.random.default_rng(0).dirichlet(np.ones(len(CATEGORIES)))

@@ -14,6 +14,7 @@ import json
 
 from toksmith.audit.mixture import (
     DEFAULT_MERGES,
+    DEFAULT_REPLAYS,
     DEFAULT_SAMPLE_MB,
     MIN_CATEGORY_BYTES,
     MixtureEstimate,
@@ -45,9 +46,10 @@ def register(audit_subcommands: argparse._SubParsersAction) -> None:
                         help=f"number of first merges to use (default {DEFAULT_MERGES:,})")  # fmt: skip
     parser.add_argument("--sample-mb", type=float, default=DEFAULT_SAMPLE_MB, metavar="X",
                         help=f"MB of text read per category (default {DEFAULT_SAMPLE_MB:g})")  # fmt: skip
-    parser.add_argument("--replays", type=int, default=2, metavar="N",
+    parser.add_argument("--replays", type=int, default=DEFAULT_REPLAYS, metavar="N",
                         help="replays looking for violated constraints the candidate pool "
-                        "missed (default 2; more is slower and closer to the exact LP)")  # fmt: skip
+                        f"missed (default {DEFAULT_REPLAYS}; more is slower and closer to the "
+                        "exact LP)")  # fmt: skip
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     parser.set_defaults(run=run_mixture)
