@@ -74,3 +74,27 @@ def test_superbpe_record_reports_stage_two(trained):
     assert stage2["transition"] == 7200
     assert stage2["stage2_tokens"] == 800
     assert record["vocab_size"] == 8000
+
+
+def test_chunk_counter_matches_the_exported_pre_tokenizer(udhr_dir):
+    from collections import Counter
+
+    from toksmith.train import TrainSettings
+    from toksmith.train.corpus import blocks
+    from toksmith.train.superbpe import ChunkCounter
+
+    texts = [
+        "x 12345678 $1,000.50 a1b2 ٣٤٥ ² ½ \t\t tabs  two spaces\r\n\r\nend  ",
+        "don't ’tis l’homme  \u00a0nbsp word\u2003em\u3000ideo",
+        "def f(x):\n    return x.append(1)  # comment\n",
+    ]
+    texts += [path.read_text("utf-8") for path in sorted(udhr_dir.glob("[a-c]*.tsv"))]
+    counter = ChunkCounter(TrainSettings(algorithm="superbpe", vocab_size=1000))
+    for _ in counter.tee(iter(texts)):
+        pass
+    counter.wait()
+    expected: Counter[str] = Counter()
+    for text in texts:
+        for block in blocks(text):
+            expected.update(piece for piece, _ in counter.pre_tokenizer.pre_tokenize_str(block))
+    assert counter.counts == expected

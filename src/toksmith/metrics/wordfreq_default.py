@@ -11,6 +11,7 @@ tokens per word. Words are encoded as they appear after a space in running text
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -102,10 +103,13 @@ def _language_row(
     word_chars: np.ndarray,
 ) -> MetricRow:
     encoded = tokenizer.encode_words(words)
-    lengths = np.array([len(ids) for ids in encoded], dtype=np.float64)
-    counts = np.zeros(tokenizer.vocab_size, dtype=np.float64)
-    for ids, weight in zip(encoded, occurrences, strict=True):
-        np.add.at(counts, ids, weight)
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    flat_ids = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(lengths.sum()))
+    # Each token of a word occurs as often as the word does.
+    counts = np.bincount(
+        flat_ids, weights=np.repeat(occurrences, lengths), minlength=tokenizer.vocab_size
+    )
+    lengths = lengths.astype(np.float64)
     tokens = float((lengths * occurrences).sum())
     n_bytes = float((word_bytes * occurrences).sum())
     n_chars = float((word_chars * occurrences).sum())
