@@ -114,3 +114,28 @@ def test_whole_files_mode_keeps_newlines(tmp_path):
     path = tmp_path / "code.py"
     path.write_text("def f():\n    return 1\n")
     assert list(iter_texts(path, whole_files=True)) == ["def f():\n    return 1\n"]
+
+
+def test_whole_files_are_cut_after_line_breaks_and_keep_every_byte(tmp_path, monkeypatch):
+    monkeypatch.setattr(read_module, "MAX_SEGMENT_BYTES", 16)
+    text = "first line\nsecond ünïcode line\n" + "x" * 40 + "€ tail"
+    path = tmp_path / "doc.txt"
+    path.write_text(text)
+    segments = [s.text for s in iter_segments(path, whole_files=True)]
+    assert "".join(segments) == text
+    assert segments[0] == "first line\n"
+
+
+def test_whole_file_invalid_utf8_offset_counts_earlier_blocks(tmp_path, monkeypatch):
+    monkeypatch.setattr(read_module, "MAX_SEGMENT_BYTES", 8)
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"abc\ndefghijkl\n\xffz\n")
+    with pytest.raises(UserError, match="at byte 14"):
+        list(iter_segments(path, whole_files=True))
+
+
+def test_a_file_of_only_whitespace_is_empty_in_whole_file_mode(tmp_path):
+    path = tmp_path / "blank.txt"
+    path.write_text("\n   \n\t\n")
+    with pytest.raises(UserError, match="empty"):
+        list(iter_segments(path, whole_files=True))

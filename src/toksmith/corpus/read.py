@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import glob
 import gzip
-import io
 import json
 import sys
 from collections.abc import Iterator
@@ -94,7 +93,7 @@ def iter_segments(
     An empty corpus raises a UserError unless ``allow_empty``.
     """
     stats = stats if stats is not None else ReadStats()
-    yielded = 0
+    non_blank = 0
     if str(source) == "-":
         sources: list[tuple[str, BinaryIO | Path]] = [("<stdin>", sys.stdin.buffer)]
     else:
@@ -102,12 +101,14 @@ def iter_segments(
     for name, handle_or_path in sources:
         stats.files += 1
         for segment in _iter_file(name, handle_or_path, errors, text_field, whole_files, stats):
-            if not keep_blank and not segment.text.strip():
+            blank = not segment.text.strip()
+            # Blank lines are no segments, but whole files keep every byte.
+            if blank and not (keep_blank or whole_files):
                 continue
-            yielded += 1
+            non_blank += not blank
             stats.segments += 1
             yield segment
-    if yielded == 0 and not allow_empty:
+    if non_blank == 0 and not allow_empty:
         raise UserError(f"corpus {source} is empty: no non-blank text segments")
 
 
@@ -256,17 +257,26 @@ def _iter_file(
 
 
 def _whole_file(name: str, raw: BinaryIO, errors: Errors, stats: ReadStats) -> Iterator[Segment]:
-    buffer = io.StringIO()
-    size = 0
-    for _, line in _iter_lines(name, raw, errors, stats, keepends=True):
-        buffer.write(line)
-        size += len(line)
-        if size >= MAX_SEGMENT_BYTES:
-            yield Segment(buffer.getvalue(), "file", name)
-            buffer = io.StringIO()
-            size = 0
-    if size:
-        yield Segment(buffer.getvalue(), "file", name)
+    """A file as segments of at most about ``MAX_SEGMENT_BYTES``, read in large blocks and cut
+    after the last line break of each block (or at a character boundary in a huge line)."""
+    offset = 0  # file offset of the first byte of ``carry``
+    carry = b""
+    try:
+        while True:
+            block = raw.read(MAX_SEGMENT_BYTES)
+            if not block:
+                break
+            stats.bytes += len(block)
+            data = carry + block
+            cut = data.rfind(b"\n") + 1 or _utf8_boundary(data)
+            data, carry = data[:cut], data[cut:]
+            if data:
+                yield Segment(_decode(data, name, offset, errors, stats), "file", name)
+                offset += len(data)
+        if carry:
+            yield Segment(_decode(carry, name, offset, errors, stats), "file", name)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise UserError(f"{name}: cannot read ({error})") from None
 
 
 def _jsonl_text(line: str, name: str, line_number: int, text_field: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -188,21 +189,33 @@ def measure_texts(
     text_totals = _TextTotals()
     cache = word_cache or WordLengthCache(tokenizers)
     totals = [_TokenizerTotals(t) for t in tokenizers]
-    for batch in _batches(texts):
-        words: Counter[str] = Counter()
-        for text in batch:
-            text_totals.chars += len(text)
-            text_totals.bytes += len(text.encode("utf-8"))
-            words.update(WORD.findall(text))
-        text_totals.words += sum(words.values())
-        for tokenizer_totals in totals:
-            tokenizer_totals.add_batch(batch)
-        if words:
-            for tokenizer_totals, split in zip(totals, cache.split_occurrences(words), strict=True):
-                tokenizer_totals.split_words += int(split)
-        if on_batch:
-            on_batch(sum(len(t) for t in batch))
+    # Text figures are computed in a second thread while the tokenizers encode: the regex
+    # module releases the GIL while it matches, and the encoders mostly wait in native code.
+    with ThreadPoolExecutor(1, thread_name_prefix="toksmith-words") as text_thread:
+        for batch in _batches(texts):
+            figures = text_thread.submit(_text_figures, batch)
+            for tokenizer_totals in totals:
+                tokenizer_totals.add_batch(batch)
+            chars, n_bytes, words = figures.result()
+            text_totals.chars += chars
+            text_totals.bytes += n_bytes
+            text_totals.words += sum(words.values())
+            if words:
+                splits = cache.split_occurrences(words)
+                for tokenizer_totals, split in zip(totals, splits, strict=True):
+                    tokenizer_totals.split_words += int(split)
+            if on_batch:
+                on_batch(chars)
     return [_row(t, text_totals, language) for t in totals]
+
+
+def _text_figures(batch: Sequence[str]) -> tuple[int, int, Counter[str]]:
+    """Characters, UTF-8 bytes and word counts of a batch of texts."""
+    # Words never span a line break, so one search over the joined batch finds the same words.
+    joined = "\n".join(batch)
+    separators = len(batch) - 1
+    words = Counter(WORD.findall(joined, concurrent=True))
+    return len(joined) - separators, len(joined.encode("utf-8")) - separators, words
 
 
 def _row(totals: _TokenizerTotals, text: _TextTotals, language: str) -> MetricRow:

@@ -6,8 +6,10 @@ import json
 import re
 from collections.abc import Sequence
 from functools import cache
+from itertools import chain
 from pathlib import Path
 
+import numpy as np
 from tokenizers import Tokenizer as HFTokenizer
 
 from toksmith.errors import UserError
@@ -109,6 +111,15 @@ class HFJsonTokenizer(Tokenizer):
         encode_fast = getattr(self.hf, "encode_batch_fast", self.hf.encode_batch)
         return [e.ids for e in encode_fast(list(texts), add_special_tokens=False)]
 
+    def encode_batch_numpy(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        encode_fast = getattr(self.hf, "encode_batch_fast", self.hf.encode_batch)
+        encodings = encode_fast(list(texts), add_special_tokens=False)
+        lengths = np.fromiter(map(len, encodings), dtype=np.int64, count=len(encodings))
+        flat = np.fromiter(
+            chain.from_iterable(e.ids for e in encodings), dtype=np.int64, count=int(lengths.sum())
+        )
+        return flat, lengths
+
     def decode(self, ids: Sequence[int]) -> str:
         return self.hf.decode(list(ids), skip_special_tokens=False)
 
@@ -181,7 +192,7 @@ def load_hf_hub(repo_id: str) -> Tokenizer:
     except ImportError:
         raise UserError(
             f"hf:{repo_id} is not in the local HF cache and huggingface_hub is not installed "
-            "(pip install 'toksmith[hf]')"
+            "(pip install 'toksmith[hub]')"
         ) from None
     try:
         downloaded = hf_hub_download(repo_id, "tokenizer.json")
