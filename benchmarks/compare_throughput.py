@@ -10,7 +10,8 @@ both cores, and its peak RSS stays under 1 GiB.
   (streaming read, word segmentation, all measures). Its peak RSS is read from the child.
 - Reference: for each tokenizer, the backend's batch call on the same lines held in memory,
   in batches of the same size: tiktoken ``encode_ordinary_batch(num_threads=2)``, HF
-  ``encode_batch_fast``, SentencePiece ``encode(num_threads=2)``. Reading is not timed.
+  ``encode_batch_fast`` and each encoding's ``.ids``, SentencePiece ``encode(num_threads=2)``;
+  every reference ends with the token ids as Python lists. Reading is not timed.
 Ratio = (sum of reference encode times) / (toksmith compare time): ≥ 0.9 meets the target.
 
 Usage: python benchmarks/compare_throughput.py [--size-mb 50] [-t NAME ...]
@@ -80,7 +81,8 @@ def reference_seconds(name: str, batches: list[list[str]]) -> tuple[float, int]:
         hf = tokenizer.hf
 
         def encode(batch):
-            return hf.encode_batch_fast(batch, add_special_tokens=False)
+            # The ids, as tiktoken and SentencePiece return them: HF builds them lazily.
+            return [e.ids for e in hf.encode_batch_fast(batch, add_special_tokens=False)]
     else:
         processor = tokenizer.processor
 

@@ -130,10 +130,7 @@ class WordLengthCache:
                 grown[:first] = self.lengths[:first]
                 self.lengths = grown
             for column, tokenizer in enumerate(self.tokenizers):
-                encoded = tokenizer.encode_words(new_words)
-                self.lengths[first:needed, column] = np.fromiter(
-                    map(len, encoded), np.int32, len(encoded)
-                )
+                self.lengths[first:needed, column] = tokenizer.encode_words_numpy(new_words)[1]
             self.rows.update(zip(new_words, range(first, needed), strict=True))
         rows = np.fromiter((self.rows[word] for word in words), np.int64, len(words))
         occurrences = np.fromiter(words.values(), np.int64, len(words))

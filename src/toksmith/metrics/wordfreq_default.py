@@ -11,7 +11,6 @@ tokens per word. Words are encoded as they appear after a space in running text
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 
 import numpy as np
 
@@ -102,9 +101,7 @@ def _language_row(
     word_bytes: np.ndarray,
     word_chars: np.ndarray,
 ) -> MetricRow:
-    encoded = tokenizer.encode_words(words)
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    flat_ids = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(lengths.sum()))
+    flat_ids, lengths = tokenizer.encode_words_numpy(words)
     # Each token of a word occurs as often as the word does.
     counts = np.bincount(
         flat_ids, weights=np.repeat(occurrences, lengths), minlength=tokenizer.vocab_size

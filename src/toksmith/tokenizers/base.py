@@ -104,6 +104,13 @@ class Tokenizer(ABC):
                 encoded[position] = ids[1:]
         return encoded
 
+    def encode_words_numpy(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`encode_words` as arrays: all ids concatenated (int64), ids per word."""
+        encoded = self.encode_words(words)
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        flat = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(lengths.sum()))
+        return flat, lengths
+
     def encode_word(self, word: str) -> list[int]:
         """:meth:`encode_words` for one word."""
         return self.encode_words([word])[0]
