@@ -11,6 +11,7 @@ from web_samples import PARALLEL, SECRET, compare_json
 
 from toksmith.tokenizers import load_tokenizer
 from toksmith.web import WebRoots, create_app
+from toksmith.web.app import LOOPBACK_HOSTS, HostGuard
 
 
 def piece_bytes(piece: str | list | dict) -> bytes:
@@ -69,6 +70,31 @@ def test_foreign_host_header_is_refused(web_roots: WebRoots):
     with TestClient(create_app(web_roots), base_url="http://evil.example") as foreign:
         response = foreign.get("/api/health")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "header, allowed",
+    [
+        ("127.0.0.1:8765", True), ("localhost", True), ("LOCALHOST:80", True),
+        ("[::1]:8765", True), ("[::1]", True), ("evil.example", False),
+        ("evil.example:8765", False), ("[::2]:8765", False), ("127.0.0.1.evil.example", False),
+        ("", False),
+    ],
+)  # fmt: skip
+def test_host_guard_parses_ipv6_hosts_and_ports(header: str, allowed: bool):
+    guard = HostGuard(app=None, allowed_hosts=LOOPBACK_HOSTS)  # type: ignore[arg-type]
+    assert guard.allows(header) is allowed
+
+
+def test_host_guard_wildcards():
+    assert HostGuard(None, ["*"]).allows("anything:1")  # type: ignore[arg-type]
+    subdomains = HostGuard(None, ["*.example.org"])  # type: ignore[arg-type]
+    assert subdomains.allows("a.example.org:8000") and not subdomains.allows("example.org.evil")
+
+
+def test_ipv6_loopback_host_header_reaches_the_api(web_roots: WebRoots):
+    with TestClient(create_app(web_roots), base_url="http://[::1]:8765") as ipv6:
+        assert ipv6.get("/api/health").status_code == 200
 
 
 # ---- tokenizers and the playground ----

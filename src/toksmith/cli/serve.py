@@ -45,7 +45,7 @@ def allowed_hosts(host: str) -> list[str]:
     """Host headers the server answers: loopback names, plus the bound name; any for 0.0.0.0."""
     if host in ("0.0.0.0", "::"):
         return ["*"]
-    return sorted({"127.0.0.1", "localhost", "::1", "[::1]", host})
+    return sorted({"127.0.0.1", "localhost", "::1", host.strip("[]")})
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -21,7 +21,6 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from toksmith import __version__
@@ -49,7 +48,7 @@ MAX_COMPARE_TOKENIZERS = 16
 LOCAL_PREFIX = "local:"
 WORDFREQ = "wordfreq"
 CORPUS_PREFIX = "corpus:"
-LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1"]
 
 
 class ApiError(UserError):
@@ -179,12 +178,57 @@ def create_app(roots: WebRoots | None = None, *, allowed_hosts: list[str] | None
     )
     app.state.web = state
     _add_error_handlers(app)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS)
+    app.add_middleware(HostGuard, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     _add_routes(app, state)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.router.on_shutdown.append(state.jobs.shutdown)
     return app
+
+
+def host_name(header: str) -> str:
+    """The host of a Host header, without port or IPv6 brackets: "[::1]:8765" -> "::1"."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        end = header.find("]")
+        return header[1:end] if end > 0 else header
+    name, colon, port = header.rpartition(":")
+    return name if colon and port.isdigit() and ":" not in name else header
+
+
+class HostGuard:
+    """Answer 400 to a Host header not in ``allowed_hosts`` (DNS rebinding protection).
+
+    Starlette's TrustedHostMiddleware cuts the header at its first ':', which refuses every
+    bracketed IPv6 host; this guard parses "[::1]:port" properly. ``"*"`` allows any host and
+    ``"*.example.org"`` any subdomain.
+    """
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]):
+        self.app = app
+        names = [host_name(host) for host in allowed_hosts]
+        self.any_host = "*" in names
+        self.names = {name for name in names if not name.startswith("*.")}
+        self.suffixes = tuple(name[1:] for name in names if name.startswith("*."))
+
+    def allows(self, header: str) -> bool:
+        name = host_name(header)
+        return (
+            self.any_host
+            or name in self.names
+            or (bool(self.suffixes) and name.endswith(self.suffixes))
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        if self.allows(header):
+            await self.app(scope, receive, send)
+            return
+        response = JSONResponse({"error": f"Host header {header!r} is not allowed"}, 400)
+        await response(scope, receive, send)
 
 
 class BodyLimit:
