@@ -1,5 +1,19 @@
 """Errors a user can cause. The CLI turns them into one line and exit status 2."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 
 class UserError(Exception):
     """Bad input from the user: the message names the value and what was expected."""
+
+
+def read_text_lines(path: str | Path, what: str) -> list[str]:
+    """The lines of a small UTF-8 file the user named, or a UserError naming it as ``what``."""
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{what} file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{what} file {path}: cannot read it as UTF-8 text ({error})") from None

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import regex
 
-from toksmith.errors import UserError
+from toksmith.errors import UserError, read_text_lines
 from toksmith.tokenizers import Tokenizer
 
 TASK_KINDS = ("count", "locate")
@@ -79,12 +79,7 @@ def default_words(count: int = 5000) -> list[str]:
 def read_words(path: str | Path) -> list[str]:
     """One word per line (a second tab-separated column, e.g. a frequency, is ignored);
     lines that are not a single word of letters are skipped."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"word list {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"word list {path}: cannot read it as UTF-8 text ({error})") from None
+    lines = read_text_lines(path, "word list")
     words = [line.split("\t", 1)[0].strip() for line in lines]
     words = [word for word in words if len(word) >= 2 and _WORD.match(word)]
     if not words:
@@ -200,12 +195,7 @@ def tasks_jsonl(tasks: Iterable[CharTask]) -> str:
 
 
 def _read_jsonl(path: str | Path, what: str) -> list[dict]:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{what} file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{what} file {path}: cannot read it ({error})") from None
+    lines = read_text_lines(path, what)
     records = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from toksmith.audit.chars import token_spans
 from toksmith.corpus import iter_texts
-from toksmith.errors import UserError
+from toksmith.errors import UserError, read_text_lines
 from toksmith.metrics.words import find_words
 from toksmith.tokenizers import Tokenizer
 
@@ -154,7 +154,7 @@ class LexiconMorphology(Morphology):
 
 def read_lexicon(path: str | Path, language: str) -> set[str]:
     """Words of a lexicon file: the first tab-separated column of each non-empty line."""
-    lines = _read_lines(path, "lexicon")
+    lines = read_text_lines(path, "lexicon")
     words = {lower(line.split("\t", 1)[0].strip(), language) for line in lines if line.strip()}
     if not words:
         raise UserError(f"lexicon {path} holds no words (one word per line)")
@@ -166,7 +166,7 @@ def read_segmentations(path: str | Path, language: str) -> dict[str, list[frozen
     ``@@`` marks and ``+`` between morphemes are accepted). The morphemes must spell the word;
     a word listed on several lines has several analyses."""
     table: dict[str, list[frozenset[int]]] = defaultdict(list)
-    for number, line in enumerate(_read_lines(path, "segmentation"), start=1):
+    for number, line in enumerate(read_text_lines(path, "segmentation"), start=1):
         if not line.strip():
             continue
         cells = line.split("\t")
@@ -186,15 +186,6 @@ def read_segmentations(path: str | Path, language: str) -> dict[str, list[frozen
     if not table:
         raise UserError(f"segmentation file {path} holds no segmentations")
     return dict(table)
-
-
-def _read_lines(path: str | Path, what: str) -> list[str]:
-    try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{what} file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"{what} file {path}: cannot read it as UTF-8 text ({error})") from None
 
 
 def wordfreq_lexicon(language: str) -> set[str]:
