@@ -26,6 +26,13 @@ class Pipeline:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def flatten_ids(encoded: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of ids as arrays: all ids concatenated (int64) and the number of ids of each."""
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    flat = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(lengths.sum()))
+    return flat, lengths
+
+
 class Tokenizer(ABC):
     """A loaded tokenizer.
 
@@ -85,10 +92,7 @@ class Tokenizer(ABC):
 
         Counting code uses this; backends override it when they can fill arrays directly.
         """
-        batch = self.encode_batch(texts)
-        lengths = np.fromiter(map(len, batch), dtype=np.int64, count=len(batch))
-        flat = np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=int(lengths.sum()))
-        return flat, lengths
+        return flatten_ids(self.encode_batch(texts))
 
     def encode_words(self, words: Sequence[str]) -> list[list[int]]:
         """Tokens of each word as it appears in running text after a space.
@@ -106,10 +110,7 @@ class Tokenizer(ABC):
 
     def encode_words_numpy(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`encode_words` as arrays: all ids concatenated (int64), ids per word."""
-        encoded = self.encode_words(words)
-        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        flat = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(lengths.sum()))
-        return flat, lengths
+        return flatten_ids(self.encode_words(words))
 
     def encode_word(self, word: str) -> list[int]:
         """:meth:`encode_words` for one word."""

@@ -107,13 +107,16 @@ class HFJsonTokenizer(Tokenizer):
     def encode(self, text: str) -> list[int]:
         return self.hf.encode(text, add_special_tokens=False).ids
 
-    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+    def _encodings(self, texts: Sequence[str]) -> list:
+        # encode_batch_fast (tokenizers >= 0.20) skips the offsets nothing here reads.
         encode_fast = getattr(self.hf, "encode_batch_fast", self.hf.encode_batch)
-        return [e.ids for e in encode_fast(list(texts), add_special_tokens=False)]
+        return encode_fast(list(texts), add_special_tokens=False)
+
+    def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self._encodings(texts)]
 
     def encode_batch_numpy(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        encode_fast = getattr(self.hf, "encode_batch_fast", self.hf.encode_batch)
-        encodings = encode_fast(list(texts), add_special_tokens=False)
+        encodings = self._encodings(texts)
         lengths = np.fromiter(map(len, encodings), dtype=np.int64, count=len(encodings))
         flat = np.fromiter(
             chain.from_iterable(e.ids for e in encodings), dtype=np.int64, count=int(lengths.sum())
