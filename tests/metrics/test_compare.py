@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from toksmith.errors import UserError
@@ -110,3 +112,28 @@ def test_word_cache_gives_the_same_figures_when_it_has_to_start_afresh():
     cramped = measure_texts(tokenizers, texts, word_cache=WordLengthCache(tokenizers, limit=3))
     assert [r.continued_word_ratio for r in roomy] == [r.continued_word_ratio for r in cramped]
     assert all(0 < r.continued_word_ratio < 1 for r in roomy)
+
+
+def test_partial_char_masks_are_dropped_with_their_tokenizer():
+    # Cached per tokenizer object, never by id(): a freed tokenizer's id may be reused.
+    import gc
+
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import models, pre_tokenizers, trainers
+
+    from toksmith.metrics.compare import _mask_cache, _partial_mask
+    from toksmith.tokenizers.hf_json import HFJsonTokenizer
+
+    hf = HFTokenizer(models.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=260, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
+    hf.train_from_iterator(["aa bb aa bb"], trainer)
+    tokenizer = HFJsonTokenizer(json.loads(hf.to_str()), name="tiny", source="memory")
+    before = len(_mask_cache)
+    assert _partial_mask(tokenizer, tokenizer.vocab_size).shape == (tokenizer.vocab_size,)
+    assert len(_mask_cache) == before + 1
+    del tokenizer
+    gc.collect()
+    assert len(_mask_cache) == before

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -237,14 +238,15 @@ def _row(totals: _TokenizerTotals, text: _TextTotals, language: str) -> MetricRo
     )
 
 
-_mask_cache: dict[int, np.ndarray] = {}
+# Keyed by the tokenizer object itself, weakly: an id() could be reused by a later tokenizer.
+_mask_cache: WeakKeyDictionary[Tokenizer, np.ndarray] = WeakKeyDictionary()
 
 
 def _partial_mask(tokenizer: Tokenizer, size: int) -> np.ndarray:
-    mask = _mask_cache.get(id(tokenizer))
+    mask = _mask_cache.get(tokenizer)
     if mask is None:
         mask = formulas.partial_char_mask(tokenizer.vocab_bytes)
-        _mask_cache[id(tokenizer)] = mask
+        _mask_cache[tokenizer] = mask
     if len(mask) < size:
         mask = np.concatenate([mask, np.zeros(size - len(mask), dtype=bool)])
     return mask

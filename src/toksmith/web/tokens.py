@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from toksmith.tokenizers import Tokenizer
 
@@ -100,12 +101,14 @@ class PieceCache:
     """Pieces per (tokenizer, id), so repeated requests do not decode the same tokens again."""
 
     limit: int = 200_000  # entries per tokenizer
-    _pieces: dict[int, dict[int, Piece]] = field(default_factory=dict)
+    _pieces: WeakKeyDictionary[Tokenizer, dict[int, Piece]] = field(
+        default_factory=WeakKeyDictionary
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def table(self, tokenizer: Tokenizer) -> dict[int, Piece]:
         with self._lock:
-            table = self._pieces.setdefault(id(tokenizer), {})
+            table = self._pieces.setdefault(tokenizer, {})
             if len(table) > self.limit:
                 table.clear()
             return table
