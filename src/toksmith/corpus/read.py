@@ -156,7 +156,7 @@ def _open_binary(name: str, handle_or_path: BinaryIO | Path) -> BinaryIO:
 
 
 def _iter_lines(
-    name: str, raw: BinaryIO, errors: Errors, stats: ReadStats, *, keepends: bool = False
+    name: str, raw: BinaryIO, errors: Errors, stats: ReadStats
 ) -> Iterator[tuple[int, str]]:
     """(1-based line number, decoded text) for each line; a line longer than
     ``MAX_SEGMENT_BYTES`` comes as several pieces with the same line number."""
@@ -175,7 +175,7 @@ def _iter_lines(
             text = _decode(data, name, offset, errors, stats)
             offset += len(data)
             stats.bytes += len(piece)
-            yield line_number, text if keepends else text.rstrip("\r\n")
+            yield line_number, text.rstrip("\r\n")
             if complete:
                 line_number += 1
         if carry:
