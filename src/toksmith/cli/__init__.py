@@ -7,13 +7,13 @@ arguments and returning an exit status. Feature logic stays in the feature packa
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from toksmith import __version__
+from toksmith.cli.common import OneLineErrorParser, resolve_format
 from toksmith.errors import UserError
 
 # One module per group of subcommands; add a new feature's CLI module here.
@@ -28,8 +28,8 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> OneLineErrorParser:
+    parser = OneLineErrorParser(
         prog="toksmith",
         description="Count, compare, train, audit, adapt and bridge LLM tokenizers.",
     )
@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    resolve_format(args)
     try:
         return int(args.run(args) or 0)
     except UserError as error:

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
 
 from toksmith.tokenizers import Tokenizer, builtin_names, expand_specs, load_tokenizer
 
 OUTPUT_FORMATS = ("table", "json", "csv", "md")
+# File extensions -o infers --format from, when --format is not given.
+FORMAT_OF_SUFFIX = {
+    ".json": "json",
+    ".csv": "csv",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "table",
+}
 
 
 def add_tokenizer_option(parser: argparse.ArgumentParser, *, default_all: bool = True) -> None:
+    """``-t/--tokenizer SPEC``, repeatable; the one definition every command uses."""
     parser.add_argument(
         "-t",
         "--tokenizer",
@@ -24,11 +38,112 @@ def add_tokenizer_option(parser: argparse.ArgumentParser, *, default_all: bool =
     )
 
 
+def add_format_option(
+    parser: argparse.ArgumentParser, formats: tuple[str, ...] = OUTPUT_FORMATS
+) -> None:
+    """``--format``: one of ``formats``; when not given, inferred from the ``-o`` extension
+    (see :data:`FORMAT_OF_SUFFIX`), else the first of ``formats``."""
+    parser.add_argument(
+        "--format",
+        choices=formats,
+        default=None,
+        help=f"output format (default: from the -o extension, else {formats[0]})",
+    )
+    parser.set_defaults(format_choices=formats)
+
+
+def add_output_option(
+    parser: argparse.ArgumentParser, *, what: str = "FILE", required: bool = False
+) -> None:
+    """``-o/--output``: where the result goes (stdout when not given)."""
+    help_text = "write the result to FILE (atomically) instead of stdout"
+    if what != "FILE":
+        help_text = f"the {what.lower()} to write"
+    parser.add_argument("-o", "--output", metavar=what, required=required, help=help_text)
+
+
 def add_output_options(
     parser: argparse.ArgumentParser, formats: tuple[str, ...] = OUTPUT_FORMATS
 ) -> None:
-    parser.add_argument("--format", choices=formats, default="table", help="output format")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    """``--format`` and ``-o/--output`` together."""
+    add_format_option(parser, formats)
+    add_output_option(parser)
+
+
+def add_errors_option(parser: argparse.ArgumentParser) -> None:
+    """``--errors strict|replace`` for every command that reads text files."""
+    parser.add_argument(
+        "--errors",
+        choices=("strict", "replace"),
+        default="strict",
+        help="invalid UTF-8: fail naming the file and byte offset (default), or replace with "
+        "U+FFFD and count the replaced bytes",
+    )
+
+
+def resolve_format(args: argparse.Namespace) -> None:
+    """Fill in ``args.format`` when the user gave none: from the ``-o`` extension when it names
+    one of the command's formats, else the command's default (its first format)."""
+    choices = getattr(args, "format_choices", None)
+    if choices is None or getattr(args, "format", None) is not None:
+        return
+    output = getattr(args, "output", None)
+    inferred = FORMAT_OF_SUFFIX.get(Path(output).suffix.lower()) if output else None
+    args.format = inferred if inferred in choices else choices[0]
+
+
+def int_in_range(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number in [low, high] (either end may be open)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        _check_range(value, low, high, text)
+        return value
+
+    return parse
+
+
+def float_in_range(
+    low: float | None = None, high: float | None = None, *, low_open: bool = False
+) -> Callable[[str], float]:
+    """An argparse ``type`` for a finite number in [low, high] (or (low, high] with
+    ``low_open``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if low_open and low is not None and value <= low:
+            raise argparse.ArgumentTypeError(f"expected a number above {low:g}, got {text!r}")
+        _check_range(value, low, high, text)
+        return value
+
+    return parse
+
+
+def _check_range(value: float, low: float | None, high: float | None, text: str) -> None:
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = (
+            f"from {low:,} to {high:,}"
+            if low is not None and high is not None
+            else (f"at least {low:,}" if low is not None else f"at most {high:,}")
+        )
+        raise argparse.ArgumentTypeError(f"expected a number {bounds}, got {text!r}")
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line, ``toksmith: error: ...``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("toksmith").strip()
+        where = f"toksmith {command}" if command else "toksmith"
+        self.exit(2, f"toksmith: error: {message} (see '{where} --help')\n")
 
 
 @contextmanager
@@ -75,7 +190,14 @@ def stdout_is_terminal() -> bool:
 
 
 __all__ = [
+    "OneLineErrorParser",
+    "add_errors_option",
+    "add_format_option",
+    "add_output_option",
     "add_output_options",
+    "float_in_range",
+    "int_in_range",
+    "resolve_format",
     "add_tokenizer_option",
     "builtin_names",
     "load_tokenizers",

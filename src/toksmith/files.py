@@ -1,0 +1,100 @@
+"""Writing the user's files safely: atomically, with the user's umask, never over an input.
+
+This is the ground floor: every feature that writes a file (reports, trained tokenizers, language
+models) goes through :func:`write_atomic`, and every command checks its outputs against its
+inputs with :func:`check_output_path` before it does any work.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from toksmith.errors import UserError
+
+
+@cache
+def _umask() -> int:
+    # os.umask can only be read by setting it; set it straight back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a new file gets from the user's umask (as ``open`` would give it)."""
+    return 0o666 & ~_umask()
+
+
+def folder_mode() -> int:
+    """The mode a new folder gets from the user's umask (as ``mkdir`` would give it)."""
+    return 0o777 & ~_umask()
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
+    so a failure never leaves a half-written file behind. The file gets the mode the user's
+    umask gives a new file; a symlink at ``path`` is replaced by the file, its target untouched."""
+    target = Path(path).expanduser()
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot write {target}: folder {folder} does not exist")
+    if target.is_dir():
+        raise UserError(f"cannot write {target}: it is a folder, expected a file path")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
+    except OSError as error:
+        raise UserError(f"cannot write {target}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        os.chmod(temporary, file_mode())
+        os.replace(temporary, target)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise UserError(f"cannot write {target}: {error.strerror}") from None
+        raise
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.resolve() == second.resolve() or first.samefile(second)
+    except OSError:
+        return False
+
+
+def check_output_path(output: str | Path | None, inputs: Iterable[str | Path | None]) -> None:
+    """Refuse an output path that is, or resolves to (through links), one of ``inputs``, or
+    whose folder does not exist or cannot be written. Call before any work is done.
+
+    An input that is a folder protects every file below it. ``None`` and ``-`` (stdout/stdin)
+    are ignored.
+    """
+    if output is None or str(output) == "-":
+        return
+    target = Path(output).expanduser()
+    resolved = target.resolve()
+    for item in inputs:
+        if item is None or str(item) == "-":
+            continue
+        source = Path(item).expanduser()
+        if not source.exists():
+            continue
+        if _same_file(target, source) or (
+            source.is_dir() and resolved.is_relative_to(source.resolve())
+        ):
+            raise UserError(
+                f"output {output} would overwrite the input {item}: choose another path"
+            )
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot write {target}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"cannot write {target}: folder {folder} is not writable")
+    if target.is_dir():
+        raise UserError(f"cannot write {target}: it is a folder, expected a file path")
