@@ -25,11 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import mixture_corpora  # benchmarks/mixture_corpora.py, next to this script
 import numpy as np
 from tokenizers import Tokenizer as HFTokenizer
 from tokenizers import models, pre_tokenizers, trainers
 
-from toksmith.audit import mixture_corpora
 from toksmith.audit.mixture import read_categories, vocabulary_share_baseline
 from toksmith.tokenizers.hf_json import load_hf_json
 

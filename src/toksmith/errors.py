@@ -9,10 +9,11 @@ class UserError(Exception):
     """Bad input from the user: the message names the value and what was expected."""
 
 
-def read_text_lines(path: str | Path, what: str) -> list[str]:
-    """The lines of a small UTF-8 file the user named, or a UserError naming it as ``what``."""
+def read_text_lines(path: str | Path, what: str, errors: str = "strict") -> list[str]:
+    """The lines of a small UTF-8 file the user named, or a UserError naming it as ``what``;
+    ``errors="replace"`` replaces invalid UTF-8 with U+FFFD instead."""
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        return Path(path).read_text(encoding="utf-8", errors=errors).splitlines()
     except FileNotFoundError:
         raise UserError(f"{what} file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as error:

@@ -98,3 +98,33 @@ def check_output_path(output: str | Path | None, inputs: Iterable[str | Path | N
         raise UserError(f"cannot write {target}: folder {folder} is not writable")
     if target.is_dir():
         raise UserError(f"cannot write {target}: it is a folder, expected a file path")
+
+
+def check_output_folder_path(output: str | Path, inputs: Iterable[str | Path | None]) -> None:
+    """Refuse an output folder that is one of ``inputs``, lies inside an input folder, or holds
+    an input (replacing the folder would delete it), or whose parent folder is missing or not
+    writable: the check of :func:`check_output_path` for outputs that are folders (a trained
+    tokenizer, a language model). ``None`` and ``-`` (stdin) inputs are ignored."""
+    target = Path(output).expanduser()
+    resolved = target.resolve()
+    for item in inputs:
+        if item is None or str(item) == "-":
+            continue
+        source = Path(item).expanduser()
+        if not source.exists():
+            continue
+        source_resolved = source.resolve()
+        if (
+            source_resolved == resolved
+            or source_resolved.is_relative_to(resolved)
+            or (source.is_dir() and resolved.is_relative_to(source_resolved))
+        ):
+            raise UserError(
+                f"output folder {output} would overwrite the input {item}: choose a folder "
+                "outside the corpus"
+            )
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"cannot write {target}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"cannot write {target}: folder {parent} is not writable")

@@ -75,6 +75,13 @@ class PlantedTokenizer(Tokenizer):
     def pipeline(self) -> Pipeline:
         return Pipeline("lowercase", "none", "greedy longest match", "bytes")
 
+    continuation_prefix = None
+    unused_ids: frozenset[int] = frozenset()
+
+    def token_label(self, token_id: int) -> str | None:
+        names = {i: name for name, i in self.special_tokens.items()}
+        return names.get(token_id)  # as for tiktoken: only specials have a label
+
 
 PLANTED_VOCAB: list[bytes] = [
     *(bytes([b]) for b in range(256)),  # 0..255: every byte; 0xC0, 0xC1, 0xF5.. are invalid

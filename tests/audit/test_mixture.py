@@ -3,30 +3,46 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
 from tokenizers import Tokenizer as HFTokenizer
 from tokenizers import models, pre_tokenizers, trainers
 
-from toksmith.audit import mixture_corpora
 from toksmith.audit.mixture import (
     MIN_CATEGORY_BYTES,
     category_sample,
     infer_mixture,
     read_categories,
+    unverified_note,
     vocabulary_share_baseline,
 )
 from toksmith.audit.mixture_merges import merge_list, merges_from_ranks
 from toksmith.audit.mixture_replay import MergeReplay, pair_key
 from toksmith.cli import audit_mixture
 from toksmith.errors import UserError
+from toksmith.report.mixture import render_mixture
 from toksmith.tokenizers import load_tokenizer
 from toksmith.tokenizers.hf_json import HFJsonTokenizer, byte_level_alphabet
+
+
+def _load_benchmark_helper(name: str) -> ModuleType:
+    """A helper module of benchmarks/ (the category builders live there, outside the package)."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mixture_corpora = _load_benchmark_helper("mixture_corpora")
 
 
 def train_byte_level_bpe(texts: list[str], merges: int) -> HFJsonTokenizer:
@@ -247,3 +263,38 @@ def test_cli_writes_json_and_markdown_estimates(tmp_path: Path, four_samples: li
     assert _run_cli([*common, "--format", "md", "-o", str(tmp_path / "out.md")]) == 0
     markdown = (tmp_path / "out.md").read_text(encoding="utf-8")
     assert "| code |" in markdown and "█" in markdown
+
+
+# ---- the note of an unverified estimate -------------------------------------------------------
+
+
+def test_unverified_note_without_replays_says_none_ran_instead_of_a_placeholder() -> None:
+    note = unverified_note(0, 1234, None)
+    assert "-1" not in note and "no checking replay ran" in note and "1,234" in note
+    assert "--replays N" in note
+
+
+def test_unverified_note_after_replays_counts_the_violations_the_last_one_found() -> None:
+    note = unverified_note(2, 500, 7)
+    assert "after 2 checking replay(s)" in note and "found 7 more violated" in note
+
+
+def test_estimate_without_replays_writes_null_violations_not_minus_one(
+    tmp_path: Path, four_samples: list[str]
+) -> None:
+    tokenizer = train_byte_level_bpe(four_samples[:2], merges=200)
+    samples = [category_sample(str(i), text) for i, text in enumerate(four_samples[:2])]
+    estimate = infer_mixture(tokenizer, samples, max_merges=200, replays=0)
+    document = json.loads(render_mixture(estimate, "json"))
+    assert document["verification_replays"] == 0
+    assert document["violations_last_replay"] is None
+    assert not any("-1" in note for note in document["notes"])
+
+
+def test_mixture_markdown_and_html_render_from_the_report_layer(four_samples: list[str]) -> None:
+    tokenizer = train_byte_level_bpe(four_samples[:2], merges=200)
+    samples = [category_sample(str(i), text) for i, text in enumerate(four_samples[:2])]
+    estimate = infer_mixture(tokenizer, samples, max_merges=200)
+    assert "## Estimated training mixture of trained" in render_mixture(estimate, "md")
+    page = render_mixture(estimate, "html")
+    assert page.startswith("<!doctype html>") and "data:image/png;base64," in page

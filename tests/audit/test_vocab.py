@@ -27,7 +27,7 @@ def test_planted_tokenizer_fires_each_indicator_on_its_planted_token(planted, tm
 
 def test_flagged_json_entries_carry_hex_printable_and_indicators(planted):
     audit = audit_vocab(planted)
-    entries = {token.id: token.as_dict() for token in flagged_tokens(planted, audit)}
+    entries = {token.id: token.to_dict() for token in flagged_tokens(planted, audit)}
     assert entries[258]["bytes_hex"] == "e4bd"
     assert entries[258]["printable"] == "\\xe4\\xbd"
     assert entries[258]["indicators"] == ["partial_utf8"]

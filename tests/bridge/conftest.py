@@ -114,6 +114,11 @@ class ToyBPE(Tokenizer):
     def pipeline(self) -> Pipeline:
         return Pipeline("none", "none", "BPE", "none")
 
+    byte_encoding = None  # no vocabulary strings: tokens are only their bytes
+
+    def pre_tokenizer_spec(self) -> None:
+        return None  # no pre-tokenization
+
 
 class ToyMarkovLM(LanguageModel):
     """P(next | previous token) from a fixed random table: every token sequence has a known

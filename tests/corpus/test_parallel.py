@@ -55,3 +55,37 @@ def test_udhr_layout_is_aligned_and_described(udhr_dir):
     assert parallel.info["cmn_hans"].script == "Hans"
     units = [s.unit for s in parallel.segments("eng")]
     assert units == [str(i) for i in range(31)]
+
+
+def test_a_byte_order_mark_does_not_break_the_alignment_of_tsv_files(tmp_path):
+    corpus = tmp_path / "p"
+    corpus.mkdir()
+    (corpus / "eng.tsv").write_bytes("\ufeff1\tone\n2\ttwo\n".encode())
+    (corpus / "fra.tsv").write_bytes(b"1\tun\n2\tdeux\n")
+    (corpus / "index.tsv").write_bytes("\ufeffkey\tscript\tname\neng\tLatn\tEnglish\n".encode())
+    parallel = open_parallel(corpus)
+    parallel.check_alignment()
+    assert parallel.info["eng"].name == "English"
+
+
+def test_a_language_file_linking_outside_the_root_is_refused(tmp_path):
+    secret = tmp_path / "secret.tsv"
+    secret.write_text("1\tprivate\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    corpus = write_parallel(root / "p", {"eng.tsv": [(1, "a")], "fra.tsv": [(1, "b")]})
+    (corpus / "deu.tsv").symlink_to(secret)
+    assert "deu" in open_parallel(corpus).languages
+    with pytest.raises(UserError, match=r"deu.tsv: leads outside"):
+        open_parallel(corpus, confine_to=root)
+
+
+def test_an_index_linking_outside_the_root_is_refused(tmp_path):
+    secret = tmp_path / "index.tsv"
+    secret.write_text("key\tname\neng\tEnglish\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    corpus = write_parallel(root / "p", {"eng.tsv": [(1, "a")], "fra.tsv": [(1, "b")]})
+    (corpus / "index.tsv").symlink_to(secret)
+    with pytest.raises(UserError, match=r"index.tsv: leads outside"):
+        open_parallel(corpus, confine_to=root)

@@ -139,3 +139,106 @@ def test_a_file_of_only_whitespace_is_empty_in_whole_file_mode(tmp_path):
     path.write_text("\n   \n\t\n")
     with pytest.raises(UserError, match="empty"):
         list(iter_segments(path, whole_files=True))
+
+
+def test_a_byte_order_mark_is_not_counted_as_text(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbffirst\nsecond\n")
+    assert list(iter_texts(path)) == ["first", "second"]
+    assert list(iter_texts(path, whole_files=True)) == ["first\nsecond\n"]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_tsv_id(tmp_path):
+    path = tmp_path / "bom.tsv"
+    path.write_bytes("\ufeff1\tone\n2\ttwo\n".encode())
+    assert [(s.unit, s.text) for s in iter_segments(path)] == [("1", "one"), ("2", "two")]
+
+
+def test_a_byte_order_mark_before_the_first_jsonl_record_is_dropped(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes("\ufeff".encode() + b'{"text": "x"}\n{"text": "y"}\n')
+    assert list(iter_texts(path)) == ["x", "y"]
+
+
+def test_a_byte_order_mark_inside_a_file_is_kept(tmp_path):
+    path = tmp_path / "inner.txt"
+    path.write_text("a\n\ufeffb\n")
+    assert list(iter_texts(path)) == ["a", "\ufeffb"]
+
+
+def test_replace_mode_counts_replacement_characters_and_their_extra_bytes(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"a\xffb\xe2\x82\n")  # one lone byte, one truncated 3-byte character
+    stats = ReadStats()
+    (text,) = iter_texts(path, errors="replace", stats=stats)
+    assert text == "a\ufffdb\ufffd"
+    assert (stats.replaced_bytes, stats.replacements) == (3, 2)
+    file_text_bytes = len(b"a\xffb\xe2\x82")
+    assert len(text.encode()) - stats.replacement_excess_bytes == file_text_bytes
+
+
+def outside_file(tmp_path):
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("private\n")
+    return secret
+
+
+def test_a_symlink_in_a_corpus_folder_leading_outside_the_root_is_refused(tmp_path):
+    secret = outside_file(tmp_path)
+    corpus = tmp_path / "root" / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "a.txt").write_text("fine\n")
+    (corpus / "b.txt").symlink_to(secret)
+    assert "private" in list(iter_texts(corpus))  # unconfined, a link is followed
+    with pytest.raises(UserError, match=r"b.txt: leads outside"):
+        list(iter_texts(corpus, confine_to=tmp_path / "root"))
+
+
+def test_a_symlinked_folder_inside_a_confined_corpus_is_not_read(tmp_path):
+    # Folder walking does not descend into linked folders; were it to, the check refuses.
+    secret = outside_file(tmp_path)
+    corpus = tmp_path / "root" / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "a.txt").write_text("fine\n")
+    (corpus / "more").symlink_to(secret.parent, target_is_directory=True)
+    assert list(iter_texts(corpus, confine_to=tmp_path / "root")) == ["fine"]
+
+
+def test_a_confined_file_or_glob_outside_the_root_is_refused(tmp_path):
+    secret = outside_file(tmp_path)
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "link.txt").symlink_to(secret)
+    with pytest.raises(UserError, match="leads outside"):
+        list(iter_texts(root / "link.txt", confine_to=root))
+    with pytest.raises(UserError, match="leads outside"):
+        list(iter_texts(str(root / "*.txt"), confine_to=root))
+    with pytest.raises(UserError, match="leads outside"):
+        list(iter_texts(secret, confine_to=root))
+
+
+def test_links_that_stay_inside_the_root_are_read(tmp_path):
+    root = tmp_path / "root"
+    (root / "corpus").mkdir(parents=True)
+    (root / "real.txt").write_text("inside\n")
+    (root / "corpus" / "link.txt").symlink_to(root / "real.txt")
+    assert list(iter_texts(root / "corpus", confine_to=root)) == ["inside"]
+
+
+def test_stdin_is_refused_when_reading_is_confined(tmp_path):
+    with pytest.raises(UserError, match="stdin"):
+        list(iter_texts("-", confine_to=tmp_path))
+
+
+def test_a_recursive_glob_through_a_linked_folder_is_refused_when_confined(tmp_path):
+    secret = outside_file(tmp_path)
+    corpus = tmp_path / "root" / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "a.txt").write_text("fine\n")
+    (corpus / "more").symlink_to(secret.parent, target_is_directory=True)
+    pattern = str(corpus / "**" / "*.txt")
+    if "private" not in list(iter_texts(pattern)):
+        pytest.skip("glob does not follow linked folders here")
+    with pytest.raises(UserError, match=r"secret.txt: leads outside"):
+        list(iter_texts(pattern, confine_to=tmp_path / "root"))

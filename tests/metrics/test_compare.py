@@ -14,7 +14,8 @@ from toksmith.tokenizers import load_tokenizer
 JSON_RESULT_KEYS = {
     "tokenizer", "language", "tokens", "bytes", "chars", "words", "bytes_per_token",
     "chars_per_token", "fertility", "continued_word_ratio", "premium", "vocab_utilization",
-    "renyi_efficiency", "partial_char_token_ratio",
+    "renyi_efficiency", "partial_char_token_ratio", "unknown_token_ratio", "byte_fallback_ratio",
+    "premium_median", "premium_q1", "premium_q3", "premium_ci_low", "premium_ci_high",
 }  # fmt: skip
 
 
@@ -137,3 +138,147 @@ def test_partial_char_masks_are_dropped_with_their_tokenizer():
     del tokenizer
     gc.collect()
     assert len(_mask_cache) == before
+
+
+def test_byte_fallback_pieces_are_counted_as_a_share_of_tokens(udhr_rows):
+    by_key = {(r.tokenizer, r.language): r for r in udhr_rows.results}
+    assert by_key[("mistral-sp-v3", "cmn_hans")].byte_fallback_ratio > 0.01
+    assert by_key[("mistral-sp-v3", "eng")].byte_fallback_ratio < 0.01
+    assert by_key[("o200k_base", "cmn_hans")].byte_fallback_ratio == 0.0
+    assert by_key[("o200k_base", "eng")].unknown_token_ratio == 0.0
+
+
+@pytest.fixture(scope="module")
+def unreadable_rows(udhr_dir):
+    # minilm (English WordPiece) cannot read Syriac or Gujarati: it maps words to [UNK].
+    tokenizers = [load_tokenizer("o200k_base"), load_tokenizer("minilm")]
+    return compare_corpus(tokenizers, udhr_dir, reference="eng", languages=["eng", "aii", "guj"])
+
+
+def test_a_tokenizer_that_cannot_read_a_script_is_flagged_with_its_unknown_share(
+    unreadable_rows,
+):
+    by_key = {(r.tokenizer, r.language): r for r in unreadable_rows.results}
+    syriac = by_key[("minilm", "aii")]
+    assert syriac.unknown_token_ratio > 0.5
+    assert syriac.tokens < by_key[("o200k_base", "aii")].tokens  # looks cheap
+    assert by_key[("minilm", "eng")].unknown_token_ratio < 0.01
+    (note,) = [n for n in unreadable_rows.notes if n.startswith("minilm:")]
+    assert "of tokens are unknown in aii (94%), guj (93%)" in note
+
+
+def test_a_tokenizer_with_many_unknown_tokens_is_never_called_cheapest_silently(
+    unreadable_rows,
+):
+    from toksmith.report.compare import cheapest_per_language, cheapest_summary
+
+    cheapest = cheapest_per_language(unreadable_rows)
+    assert cheapest["aii"] == "o200k_base" and cheapest["guj"] == "o200k_base"
+    summary = cheapest_summary(unreadable_rows)
+    assert "Not counted: minilm has the fewest tokens in aii" in summary
+    assert "unknown" in summary
+
+
+def compare_result_of(rows: list[tuple[str, str, int]], backends: dict[str, str] | None = None):
+    from toksmith.metrics import CompareResult, TokenizerInfo
+    from toksmith.metrics.compare import MetricRow
+
+    nan = float("nan")
+    names = sorted({name for name, _, _ in rows})
+    backends = backends or {}
+    return CompareResult(
+        tokenizers=[TokenizerInfo(n, backends.get(n, "tiktoken"), 10, n) for n in names],
+        reference=None,
+        results=[
+            MetricRow(n, lang, tokens, 0, 0, 0, nan, nan, nan, nan, None, nan, nan, nan, 0.0, 0.0)
+            for n, lang, tokens in rows
+        ],
+    )
+
+
+def test_equal_token_counts_are_a_tie_not_a_win():
+    from toksmith.report.compare import cheapest_per_language, cheapest_summary
+
+    result = compare_result_of([("a", "en", 10), ("b", "en", 10), ("c", "en", 12), ("a", "de", 9)])
+    assert cheapest_per_language(result) == {"en": "tie: a, b", "de": "a"}
+    assert "tie: a, b in 1 (en)" in cheapest_summary(result)
+
+
+def test_a_baseline_is_never_cheapest():
+    from toksmith.report.compare import cheapest_per_language, cheapest_summary
+
+    result = compare_result_of([("ws", "en", 5), ("a", "en", 8)], {"ws": "whitespace"})
+    assert cheapest_per_language(result) == {"en": "a"}
+    assert "Baselines, never cheapest: ws" in cheapest_summary(result)
+
+
+def test_whitespace_baseline_rows_render_with_empty_vocabulary_measures(tmp_path):
+    pytest.importorskip("toksmith.tokenizers.whitespace")
+    from toksmith.report import render_compare
+
+    path = tmp_path / "a.txt"
+    path.write_text("one two three\nfour\n")
+    baseline = load_tokenizer("ws:")
+    result = compare_corpus([baseline, load_tokenizer("cl100k_base")], path)
+    row = next(r for r in result.results if r.tokenizer == baseline.name)
+    assert row.tokens == row.words == 4
+    assert row.vocab_utilization is None and row.renyi_efficiency is None
+    assert "Baselines, never cheapest" in render_compare(result, "md")
+
+
+def test_compare_bytes_are_the_files_bytes_under_errors_replace(tmp_path):
+    data = b"caf\xe9 au lait\nna\xefve \xff\xfe\n"
+    path = tmp_path / "latin1.txt"
+    path.write_bytes(data)
+    (row,) = compare_corpus([load_tokenizer("cl100k_base")], path, errors="replace").results
+    assert row.bytes == len(data) - 2  # the two line breaks are not part of the segments
+    assert row.bytes_per_token == pytest.approx(row.bytes / row.tokens)
+
+
+def test_parallel_bytes_are_the_files_bytes_under_errors_replace(tmp_path):
+    corpus = tmp_path / "p"
+    corpus.mkdir()
+    (corpus / "eng.tsv").write_bytes(b"1\tcafe\n2\tbar\n")
+    (corpus / "fra.tsv").write_bytes(b"1\tcaf\xe9\n2\tbar\n")
+    result = compare_corpus([load_tokenizer("cl100k_base")], corpus, errors="replace")
+    by_language = {r.language: r for r in result.results}
+    assert by_language["fra"].bytes == by_language["eng"].bytes == len("cafebar")
+
+
+def test_a_byte_order_mark_is_not_counted_by_compare(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbfhello\n")
+    (row,) = compare_corpus([load_tokenizer("cl100k_base")], path).results
+    assert (row.bytes, row.chars, row.tokens) == (5, 5, 1)
+
+
+def test_continued_words_do_not_count_a_bare_space_token_as_a_piece():
+    # cl100k cuts " 123" into " " and "123", and SentencePiece " hello" into "▁", "▁hell", "o":
+    # the whitespace-only first token is the word boundary, not a piece of the word.
+    from toksmith.metrics.compare import measure_texts
+
+    cl100k = load_tokenizer("cl100k_base")
+    assert len(cl100k.encode(" 123")) == 2 and len(cl100k.encode_word("123")) == 1
+    (row,) = measure_texts([cl100k], ["123 hello 456"])
+    assert row.continued_word_ratio == 0.0
+    (split,) = measure_texts([cl100k], ["Zwischenergebnisse hello"])
+    assert split.continued_word_ratio == 0.5
+    sentencepiece = load_tokenizer("mistral-sp-v3")
+    assert sentencepiece.encode_word("hello") == sentencepiece.encode(" hello")[1:]
+
+
+def test_whitespace_baseline_measures_every_language_of_a_parallel_corpus(tmp_path):
+    # Its vocabulary grows with each language (and with the word cache): counts and masks
+    # must still line up.
+    pytest.importorskip("toksmith.tokenizers.whitespace")
+    corpus = tmp_path / "p"
+    corpus.mkdir()
+    # Punctuation: "saß," is one whitespace token but the word "saß" is encoded on its own.
+    (corpus / "eng.txt").write_text("the cat, sat\non the mat.\n")
+    (corpus / "deu.txt").write_text("die Katze saß,\nauf der Matte.\n")
+    baseline = load_tokenizer("ws:")
+    result = compare_corpus([baseline, load_tokenizer("cl100k_base")], corpus, reference="eng")
+    rows = {r.language: r for r in result.results if r.tokenizer == baseline.name}
+    assert rows["deu"].tokens == 6 and rows["deu"].premium == 1.0
+    assert rows["deu"].partial_char_token_ratio == 0.0
+    assert rows["deu"].premium_ci_low == rows["deu"].premium_ci_high == 1.0

@@ -92,7 +92,20 @@ def test_cli_unwritable_output_exits_2(tmp_path, corpus, capsys):
 
 def test_cli_trains_and_replaces_its_own_folder(tmp_path, corpus, capsys):
     out = tmp_path / "out"
-    for _ in range(2):
-        assert main(["train", "--corpus", str(corpus), "-o", str(out), "--vocab-size", "300"]) == 0
+    for force in ([], ["--force"]):
+        argv = ["train", "--corpus", str(corpus), "-o", str(out), "--vocab-size", "300", *force]
+        assert main(argv) == 0
     assert sorted(p.name for p in out.iterdir()) == ["tokenizer.json", "toksmith.json"]
     assert leftovers(tmp_path) == ["out"]
+
+
+def test_train_tokenizer_refuses_an_output_folder_inside_the_corpus_folder(tmp_path, corpus):
+    with pytest.raises(UserError, match="would overwrite the input"):
+        train_tokenizer(TrainSettings(vocab_size=300), tmp_path / "tok", corpus=[tmp_path])
+    assert leftovers(tmp_path) == []
+
+
+def test_special_token_that_is_not_unicode_is_a_user_error(tmp_path, corpus):
+    settings = TrainSettings(vocab_size=300, special_tokens=("a\udcff",))
+    with pytest.raises(UserError, match="not valid Unicode"):
+        train_tokenizer(settings, tmp_path / "out", corpus=[corpus])

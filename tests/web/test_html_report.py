@@ -72,3 +72,15 @@ def test_compare_command_writes_the_html_report(web_dirs: dict[str, Path], tmp_p
     assert main([*argv, "--format", "html", "-o", str(output)]) == 0
     page = output.read_text(encoding="utf-8")
     assert {row["language"] for row in embedded_data(page)["results"]} == {"eng", "fra", "rus"}
+
+
+def test_report_shows_parity_intervals_unknown_shares_and_notes_without_scripts(udhr_dir):
+    tokenizers = [load_tokenizer("o200k_base"), load_tokenizer("minilm")]
+    result = compare_corpus(tokenizers, udhr_dir, reference="eng", languages=["eng", "aii"])
+    page = render_compare_html(result)
+    noscript = page[page.index("<noscript>") : page.index("</noscript>")]
+    for column in ("premium_ci_low", "premium_ci_high", "premium_median", "unknown_token_ratio"):
+        assert f"<th>{column}</th>" in noscript
+    assert "minilm: over 5% of tokens are unknown" in noscript
+    rows = embedded_data(page)["results"]
+    assert all("premium_ci_low" in row and "byte_fallback_ratio" in row for row in rows)

@@ -11,7 +11,7 @@ from web_samples import PARALLEL, SECRET, compare_json
 
 from toksmith.tokenizers import load_tokenizer
 from toksmith.web import WebRoots, create_app
-from toksmith.web.app import LOOPBACK_HOSTS, HostGuard
+from toksmith.web.guards import LOOPBACK_HOSTS, HostGuard
 
 
 def piece_bytes(piece: str | list | dict) -> bytes:

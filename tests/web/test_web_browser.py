@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_samples import PARALLEL, compare_json
+from web_samples import NOTE, PARALLEL, compare_json
 
 from toksmith.report.html import render_compare_html
 from toksmith.tokenizers import load_tokenizer
@@ -166,16 +166,16 @@ def test_compare_view_runs_a_job_and_draws_the_charts(page, base_url: str):
     assert page.locator("svg.heatmap rect.cell").count() == cells
     assert page.locator("table.sortable tbody tr").count() == cells
     # the table sorts by a clicked column, both ways
-    page.click("table.sortable th[data-key='tokens']")
-    first = page.eval_on_selector_all(
-        "table.sortable tbody tr td:nth-child(11)", "t => t.map(c => c.textContent)"
+    column = page.eval_on_selector_all(
+        "table.sortable th", "ths => ths.findIndex(th => th.dataset.key === 'tokens') + 1"
     )
+    cells = f"table.sortable tbody tr td:nth-child({column})"
+    page.click("table.sortable th[data-key='tokens']")
+    first = page.eval_on_selector_all(cells, "t => t.map(c => c.textContent)")
     numbers = [int(value.replace(",", "")) for value in first]
     assert numbers == sorted(numbers)
     page.click("table.sortable th[data-key='tokens']")
-    again = page.eval_on_selector_all(
-        "table.sortable tbody tr td:nth-child(11)", "t => t.map(c => c.textContent)"
-    )
+    again = page.eval_on_selector_all(cells, "t => t.map(c => c.textContent)")
     assert [int(value.replace(",", "")) for value in again] == sorted(numbers, reverse=True)
     screenshot(page, "compare.png")
 
@@ -190,6 +190,35 @@ def test_results_view_renders_compare_json_as_charts_and_other_json_as_tables(pa
         "document.getElementById('result-title').textContent === 'runs/train.json'"
     )
     assert page.locator("#result-view table.data tbody tr").count() == 2
+
+
+def test_compare_view_shows_unknown_tokens_the_premium_interval_and_warnings(page, base_url):
+    page.goto(f"{base_url}/#results/compare.json")
+    page.wait_for_selector("table.sortable tbody tr")
+    headers = page.eval_on_selector_all("table.sortable th", "ths => ths.map(th => th.dataset.key)")
+    assert {
+        "unknown_token_ratio",
+        "byte_fallback_ratio",
+        "premium_ci_low",
+        "premium_median",
+    } <= set(headers)
+    page.fill("input.filter", "beta")
+    row = page.locator("table.sortable tbody tr", has_text="rus")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[headers.index("unknown_token_ratio")] == "12.00%"
+    assert cells[headers.index("premium_ci_low")] == f"{1.9 * 0.95:.3f}–{1.9 * 1.05:.3f}"
+    assert cells[headers.index("premium_median")] == f"1.900 [{1.9 * 0.9:.3f}–{1.9 * 1.1:.3f}]"
+    # the warnings of the result are shown, and beta is not called cheapest where it has
+    # the fewest tokens only through unknown tokens
+    assert NOTE in page.inner_text(".notes")
+    heat = page.locator('svg.heatmap rect.cell[data-tokenizer="alpha"][data-language="fra"] title')
+    assert "95% CI" in heat.text_content()
+    screenshot(page, "compare-parity.png")
+
+
+def test_tokenizer_pickers_offer_the_whitespace_baseline(page, base_url: str):
+    page.goto(f"{base_url}/#compare")
+    page.wait_for_selector("#compare-tokenizers input[value='ws:']", state="attached")
 
 
 def test_html_report_draws_its_charts_offline(page, tmp_path: Path):

@@ -8,8 +8,8 @@ import pytest
 
 from toksmith.tokenizers import load_tokenizer
 from toksmith.web.jobs import JobManager
-from toksmith.web.roots import PathRefused, list_result_files, resolve_under
-from toksmith.web.tokens import PieceCache, piece_of, token_view
+from toksmith.web.roots import PathRefused, WebRoots, list_result_files, resolve_under
+from toksmith.web.tokens import PieceCache, piece_of, special_label, token_view
 
 
 def test_whole_utf8_token_is_its_text():
@@ -79,3 +79,40 @@ def test_job_manager_refuses_work_beyond_its_queue():
     finally:
         release.set()
         jobs.shutdown()
+
+
+class LabelOnlyTokenizer:
+    """Just what token_view reads, with a label only the public token_label knows (no backend
+    object a getattr could find)."""
+
+    name = backend = "fake"
+    vocab_size = 3
+    byte_exact = False
+
+    def encode(self, text: str) -> list[int]:
+        return [0, 2]
+
+    def token_bytes(self, token_id: int) -> bytes:
+        return b"hi" if token_id == 0 else b""
+
+    def token_label(self, token_id: int) -> str | None:
+        return {2: "<mask>"}.get(token_id)
+
+    def pipeline(self):
+        from toksmith.tokenizers import Pipeline
+
+        return Pipeline(normalizer="none", pre_tokenizer="none", model="fake", decoder="none")
+
+
+def test_special_pieces_are_labelled_by_the_public_token_label():
+    view = token_view(LabelOnlyTokenizer(), "hi")  # type: ignore[arg-type]
+    assert view.pieces == ["hi", {"special": "<mask>"}]
+    assert special_label(LabelOnlyTokenizer(), 1) == "<1>"  # type: ignore[arg-type]
+
+
+def test_messages_name_files_as_a_request_does_not_by_the_server_folders(tmp_path: Path):
+    for name in ("corpus", "tokenizers"):
+        (tmp_path / name).mkdir()
+    roots = WebRoots.of(tmp_path / "corpus", tmp_path / "tokenizers")
+    message = f"{tmp_path}/tokenizers/a/tok.json: bad; {tmp_path}/corpus/x.txt leads outside {tmp_path}/corpus"
+    assert roots.hide(message) == "local:a/tok.json: bad; x.txt leads outside --corpus"

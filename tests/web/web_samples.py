@@ -17,6 +17,9 @@ PARALLEL = {
     ],
 }
 SECRET = "top secret: outside every started folder"
+# One row with many unknown tokens, and the warning compare writes for it.
+UNKNOWN_SHARE = {("beta", "rus"): 0.12}
+NOTE = "beta: 12% of the tokens are unknown in rus; its counts there flatter it"
 
 
 def compare_json() -> dict:
@@ -33,10 +36,15 @@ def compare_json() -> dict:
                     "continued_word_ratio": 0.2, "premium": premium,
                     "vocab_utilization": 0.01, "renyi_efficiency": 0.4,
                     "partial_char_token_ratio": 0.0,
+                    "unknown_token_ratio": UNKNOWN_SHARE.get((tokenizer, language), 0.0),
+                    "byte_fallback_ratio": 0.0, "premium_median": premium,
+                    "premium_q1": round(premium * 0.9, 3), "premium_q3": round(premium * 1.1, 3),
+                    "premium_ci_low": round(premium * 0.95, 3),
+                    "premium_ci_high": round(premium * 1.05, 3),
                 }
             )  # fmt: skip
     tokenizers = [
         {"name": name, "backend": "hf", "vocab_size": 1000, "source": "test"}
         for name in ("alpha", "beta")
     ]
-    return {"tokenizers": tokenizers, "reference": "eng", "results": rows}
+    return {"tokenizers": tokenizers, "reference": "eng", "notes": [NOTE], "results": rows}

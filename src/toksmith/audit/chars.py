@@ -22,6 +22,7 @@ from pathlib import Path
 import regex
 
 from toksmith.errors import UserError, read_text_lines
+from toksmith.results import Result
 from toksmith.tokenizers import Tokenizer
 
 TASK_KINDS = ("count", "locate")
@@ -30,7 +31,7 @@ _WORD = regex.compile(r"^\p{L}+$")
 
 
 @dataclass(frozen=True)
-class TokenView:
+class TokenView(Result):
     """How one tokenizer cuts the target word, seen from the asked character."""
 
     tokens: list[str]
@@ -39,7 +40,7 @@ class TokenView:
 
 
 @dataclass(frozen=True)
-class CharTask:
+class CharTask(Result):
     id: str
     kind: str  # "count" or "locate"
     word: str
@@ -48,7 +49,8 @@ class CharTask:
     answer: int
     tokenization: dict[str, TokenView] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
+        """The task as one line of the tasks JSONL."""
         return {
             "id": self.id,
             "task": self.kind,
@@ -76,10 +78,11 @@ def default_words(count: int = 5000) -> list[str]:
     return [word for word in words if len(word) >= 4 and _WORD.match(word)][:count]
 
 
-def read_words(path: str | Path) -> list[str]:
+def read_words(path: str | Path, errors: str = "strict") -> list[str]:
     """One word per line (a second tab-separated column, e.g. a frequency, is ignored);
-    lines that are not a single word of letters are skipped."""
-    lines = read_text_lines(path, "word list")
+    lines that are not a single word of letters are skipped. ``errors="replace"`` replaces
+    invalid UTF-8 (such a line is then no word and skipped)."""
+    lines = read_text_lines(path, "word list", errors)
     words = [line.split("\t", 1)[0].strip() for line in lines]
     words = [word for word in words if len(word) >= 2 and _WORD.match(word)]
     if not words:
@@ -97,7 +100,7 @@ def token_spans(tokenizer: Tokenizer, word: str) -> list[tuple[str, int, int]]:
     characters. Leading whitespace and WordPiece ``##`` marks belong to no span.
     """
     ids = tokenizer.encode_word(word)
-    prefix = getattr(tokenizer, "continuing_prefix", None)
+    prefix = tokenizer.continuation_prefix
     pieces: list[bytes] = []
     for position, token_id in enumerate(ids):
         piece = tokenizer.vocab_bytes[token_id]
@@ -191,7 +194,43 @@ def make_tasks(
 
 def tasks_jsonl(tasks: Iterable[CharTask]) -> str:
     """One JSON object per line, ready to send to a model (the ``prompt`` field)."""
-    return "".join(json.dumps(task.as_dict(), ensure_ascii=False) + "\n" for task in tasks)
+    from toksmith.report.output import to_json
+
+    return "".join(to_json(task, indent=None) + "\n" for task in tasks)
+
+
+@dataclass(frozen=True)
+class TokenizerTasks(Result):
+    """How one tokenizer cuts the target words of a task set."""
+
+    tokenizer: str
+    tasks: int
+    char_inside_multichar_token: int  # tasks whose asked character sits inside a 2+ char token
+    mean_tokens_per_word: float
+
+
+@dataclass
+class TaskSet(Result):
+    """``toksmith audit chars --emit-tasks``: the tasks file written and, per tokenizer, how
+    often the asked character is hidden inside a multi-character token."""
+
+    tasks_file: str
+    tasks: int
+    tokenizers: list[TokenizerTasks]
+
+
+def summarize_tasks(
+    tasks: Sequence[CharTask], tokenizers: Sequence[str], tasks_file: str
+) -> TaskSet:
+    """Per tokenizer name (one each task was made with): tasks, tasks with the character
+    inside a multi-character token, and mean tokens per target word."""
+    rows = []
+    for name in tokenizers:
+        views = [task.tokenization[name] for task in tasks]
+        inside = sum(view.target_in_multichar_token for view in views)
+        mean_tokens = sum(len(view.tokens) for view in views) / len(views) if views else math.nan
+        rows.append(TokenizerTasks(name, len(views), inside, mean_tokens))
+    return TaskSet(tasks_file=tasks_file, tasks=len(tasks), tokenizers=rows)
 
 
 def _read_jsonl(path: str | Path, what: str) -> list[dict]:
@@ -227,12 +266,15 @@ def parse_answer(value: object) -> int | None:
 
 
 @dataclass(frozen=True)
-class Split:
+class Split(Result):
     """Accuracy of one group of tasks."""
 
     group: str
     tasks: int
     correct: int
+
+    def to_dict(self) -> dict:
+        return super().to_dict() | {"accuracy": self.accuracy}
 
     @property
     def accuracy(self) -> float:
@@ -240,11 +282,21 @@ class Split:
 
 
 @dataclass
-class CharScore:
+class CharScore(Result):
     tasks: int
     answered: int
     correct: int
     splits: list[Split]
+
+    def to_dict(self) -> dict:
+        """The score with its accuracy, as the JSON reports it."""
+        return {
+            "tasks": self.tasks,
+            "answered": self.answered,
+            "correct": self.correct,
+            "accuracy": self.accuracy,
+            "splits": [split.to_dict() for split in self.splits],
+        }
 
     @property
     def accuracy(self) -> float:

@@ -29,7 +29,9 @@ import regex
 
 from toksmith.audit.tokens import is_continuation, token_labels
 from toksmith.corpus import is_parallel_folder, iter_texts, open_parallel
+from toksmith.corpus.read import Errors
 from toksmith.errors import UserError
+from toksmith.results import Result
 from toksmith.tokenizers import Tokenizer
 
 # ISO 15924 codes of the Unicode scripts; those the installed `regex` does not know are
@@ -124,7 +126,7 @@ def classify_tokens(tokenizer: Tokenizer) -> TokenClasses:
     """
     special = set(tokenizer.special_ids)
     labels = token_labels(tokenizer)
-    wordpiece = bool(getattr(tokenizer, "is_wordpiece", False))
+    wordpiece = tokenizer.continuation_prefix is not None
     texts: list[str | None] = []
     kinds: list[str] = []
     for token_id, data in enumerate(tokenizer.vocab_bytes):
@@ -170,11 +172,14 @@ def classify_tokens(tokenizer: Tokenizer) -> TokenClasses:
 
 
 @dataclass(frozen=True)
-class ScriptRow:
+class ScriptRow(Result):
     script: str
     tokens: int
     word_tokens: int
     complete_words: int
+
+    def to_dict(self) -> dict:
+        return super().to_dict() | {"complete_word_share": self.complete_word_share}
 
     @property
     def complete_word_share(self) -> float:
@@ -183,7 +188,7 @@ class ScriptRow:
 
 
 @dataclass(frozen=True)
-class LanguageRow:
+class LanguageRow(Result):
     language: str
     name: str
     script: str
@@ -195,7 +200,7 @@ class LanguageRow:
 
 
 @dataclass(frozen=True)
-class OverlapRow:
+class OverlapRow(Result):
     language_a: str
     language_b: str
     shared_tokens: int
@@ -203,9 +208,20 @@ class OverlapRow:
     weighted_overlap: float  # sum over tokens of min(p_a, p_b): the shared share of use
     jensen_shannon: float  # base 2, 0 = same distribution, 1 = disjoint
 
+    def to_dict(self) -> dict:
+        """The pair as the JSON reports it (the languages as ``a`` and ``b``)."""
+        return {
+            "a": self.language_a,
+            "b": self.language_b,
+            "shared_tokens": self.shared_tokens,
+            "jaccard": self.jaccard,
+            "weighted_overlap": self.weighted_overlap,
+            "jensen_shannon": self.jensen_shannon,
+        }
+
 
 @dataclass
-class CoverageReport:
+class CoverageReport(Result):
     tokenizer: str
     vocab_size: int
     kinds: dict[str, int]
@@ -213,6 +229,11 @@ class CoverageReport:
     corpus: str | None = None
     languages: list[LanguageRow] = field(default_factory=list)
     overlap: list[OverlapRow] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The report as the JSON reports it (the tokenizer as ``name``)."""
+        data = super().to_dict()
+        return {"name": data.pop("tokenizer"), **data}
 
 
 def script_rows(classes: TokenClasses) -> list[ScriptRow]:
@@ -243,7 +264,9 @@ def average_rank(counts: np.ndarray) -> float:
     return float((ranks * used).sum() / used.sum())
 
 
-def overlap(language_a: str, counts_a: np.ndarray, language_b: str, counts_b: np.ndarray):
+def overlap(
+    language_a: str, counts_a: np.ndarray, language_b: str, counts_b: np.ndarray
+) -> OverlapRow:
     """Shared tokens, Jaccard index, shared share of use and Jensen-Shannon divergence of two
     languages' token counts."""
     used_a, used_b = counts_a > 0, counts_b > 0
@@ -295,6 +318,7 @@ def audit_coverage(
     corpus: str | Path | None = None,
     languages: Sequence[str] | None = None,
     overlap_languages: Sequence[str] | None = None,
+    errors: Errors = "strict",
 ) -> CoverageReport:
     """Script and category counts of the vocabulary, and per-language measures on ``corpus``.
 
@@ -302,7 +326,8 @@ def audit_coverage(
     corpus, measured as a single language named after it. ``languages`` restricts the
     languages measured; ``overlap_languages`` (default: the major languages present among
     :data:`DEFAULT_OVERLAP_LANGUAGES`, or all measured ones when there are at most 12) are
-    compared pairwise. Unknown language names raise :class:`UserError`.
+    compared pairwise. Unknown language names raise :class:`UserError`. ``errors`` is the
+    corpus reader's rule for invalid UTF-8 (strict or replace).
     """
     classes = classify_tokens(tokenizer)
     kinds = Counter(classes.kind.tolist())
@@ -321,7 +346,7 @@ def audit_coverage(
     if not is_parallel_folder(corpus):
         if languages:
             raise UserError(f"{corpus} is not a parallel corpus folder; --languages needs one")
-        texts = list(iter_texts(corpus))
+        texts = list(iter_texts(corpus, errors=errors))
         counts, chars = _language_counts(tokenizer, texts)
         report.languages = [
             _language_row(Path(corpus).stem, "", "", counts, chars, classes.n_chars)
@@ -341,7 +366,7 @@ def audit_coverage(
         compared = [code for code in DEFAULT_OVERLAP_LANGUAGES if code in available]
     kept: dict[str, np.ndarray] = {}
     for language in dict.fromkeys([*chosen, *compared]):
-        texts = [segment.text for segment in parallel.segments(language)]
+        texts = [segment.text for segment in parallel.segments(language, errors=errors)]
         counts, chars = _language_counts(tokenizer, texts)
         if language in compared:
             kept[language] = counts

@@ -25,8 +25,8 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,10 @@ from toksmith.audit.mixture_lp import collect_pool, solve_lazily
 from toksmith.audit.mixture_merges import count_pretokens, merge_list
 from toksmith.audit.mixture_replay import merge_symbols
 from toksmith.corpus import corpus_files, iter_segments
+from toksmith.corpus.read import Errors
 from toksmith.errors import UserError
+from toksmith.progress import Progress
+from toksmith.results import Result
 from toksmith.tokenizers.base import Tokenizer
 
 DEFAULT_MERGES = 30_000
@@ -47,11 +50,10 @@ DEFAULT_REPLAYS = 0
 # hundred merges are then mostly zero, and its share is not identifiable.
 MIN_CATEGORY_BYTES = 20_000
 BYTES_PER_MB = 1_000_000
-Progress = Callable[[str, float], None]
 
 
 @dataclass
-class CategorySample:
+class CategorySample(Result):
     """The sample text of one category."""
 
     name: str
@@ -61,7 +63,7 @@ class CategorySample:
 
 
 @dataclass
-class CategoryShare:
+class CategoryShare(Result):
     name: str
     share: float  # estimated share of the training bytes, 0..1
     sample_bytes: int
@@ -69,7 +71,7 @@ class CategoryShare:
 
 
 @dataclass
-class MixtureEstimate:
+class MixtureEstimate(Result):
     """Estimated training mixture of one tokenizer, and how the LP got there."""
 
     tokenizer: str
@@ -84,7 +86,7 @@ class MixtureEstimate:
     candidate_constraints: int
     lp_rounds: int
     verification_replays: int
-    violations_last_replay: int  # violated constraints the last check found (-1: none run)
+    violations_last_replay: int | None  # violated constraints the last check found (None: none ran)
     total_slack_per_mb: float
     elapsed_s: float
     notes: list[str] = field(default_factory=list)
@@ -92,9 +94,6 @@ class MixtureEstimate:
     @property
     def shares(self) -> dict[str, float]:
         return {category.name: category.share for category in self.categories}
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def category_sample(name: str, texts: str | Iterable[str], source: str = "") -> CategorySample:
@@ -109,16 +108,18 @@ def read_categories(
     *,
     sample_mb: float = DEFAULT_SAMPLE_MB,
     min_bytes: int = MIN_CATEGORY_BYTES,
+    errors: Errors = "strict",
 ) -> list[CategorySample]:
     """One category per file or sub-folder of ``folder`` (named after its stem), each read up
     to ``sample_mb`` MB; the files of a sub-folder are read in a fixed shuffled order so the
     sample spreads over them. Raises UserError for a missing folder, fewer than two
-    categories, or a category with less than ``min_bytes`` of text."""
+    categories, or a category with less than ``min_bytes`` of text. ``errors`` is the reader's
+    rule for invalid UTF-8 (strict or replace)."""
     root = Path(folder).expanduser()
     if not root.is_dir():
         raise UserError(f"--categories {folder}: expected a folder with one file or folder "
                         "per category")  # fmt: skip
-    if sample_mb <= 0:
+    if not sample_mb > 0 or sample_mb == float("inf"):  # also refuses NaN
         raise UserError(f"--sample-mb {sample_mb}: expected a positive size in MB")
     entries = sorted(p for p in root.iterdir() if not p.name.startswith((".", "_")))
     if len(entries) < 2:
@@ -128,7 +129,7 @@ def read_categories(
     samples = []
     for entry in entries:
         name = entry.name if entry.is_dir() else entry.name.split(".")[0]
-        sample = _read_category(name, entry, budget)
+        sample = _read_category(name, entry, budget, errors)
         if sample.bytes < min_bytes:
             raise UserError(
                 f"category {name!r} ({entry}) has {sample.bytes:,} bytes of text; at least "
@@ -138,7 +139,7 @@ def read_categories(
     return samples
 
 
-def _read_category(name: str, entry: Path, budget: int) -> CategorySample:
+def _read_category(name: str, entry: Path, budget: int, errors: Errors) -> CategorySample:
     if entry.is_dir() and not any(p.is_file() for p in entry.rglob("*")):
         raise UserError(f"category {name!r}: folder {entry} is empty")
     files = corpus_files(entry)
@@ -146,7 +147,7 @@ def _read_category(name: str, entry: Path, budget: int) -> CategorySample:
     texts: list[str] = []
     size = 0
     for path in files:
-        for segment in iter_segments(path, whole_files=True, allow_empty=True):
+        for segment in iter_segments(path, whole_files=True, allow_empty=True, errors=errors):
             data = segment.text.encode("utf-8")
             if size + len(data) > budget:
                 data = data[: budget - size]
@@ -194,12 +195,8 @@ def infer_mixture(
     )  # fmt: skip
     notes = []
     if not lazy.verified:
-        notes.append(
-            f"not verified: after {lazy.verification_replays} checking replay(s) the LP holds "
-            f"{lazy.constraints_used:,} of the merge constraints; the last replay found "
-            f"{lazy.violations_last_replay:,} more violated ones (added, then solved again), so "
-            "the shares are the optimum of a relaxation of the paper's LP"
-        )
+        notes.append(unverified_note(lazy.verification_replays, lazy.constraints_used,
+                                     lazy.violations_last_replay))  # fmt: skip
     if merges.skipped:
         notes.append(f"{merges.skipped} rank-table tokens are no merge of two lower ranks")
     shares = [
@@ -223,6 +220,22 @@ def infer_mixture(
         total_slack_per_mb=lazy.solution.objective,
         elapsed_s=time.perf_counter() - start,
         notes=notes,
+    )
+
+
+def unverified_note(replays: int, constraints: int, violations_last_replay: int | None) -> str:
+    """Why an estimate is not verified: what the checking replays found, or that none ran."""
+    relaxation = "so the shares are the optimum of a relaxation of the paper's LP"
+    if replays == 0 or violations_last_replay is None:
+        return (
+            f"not verified: no checking replay ran; the LP holds {constraints:,} of the merge "
+            "constraints, and the candidate pool's bound could not rule out violated ones "
+            f"outside it, {relaxation} (--replays N runs checking replays that look for them)"
+        )
+    return (
+        f"not verified: after {replays} checking replay(s) the LP holds {constraints:,} of the "
+        f"merge constraints; the last replay found {violations_last_replay:,} more violated "
+        f"ones (added, then solved again), {relaxation}"
     )
 
 

@@ -38,17 +38,17 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 
 from toksmith.audit.mixture_replay import MergeReplay, TopPairs, WeightedTopPairs, pair_key
+from toksmith.progress import Progress
 
 # Violations smaller than this (in counts per MB) are solver round-off, not violations.
 TOLERANCE = 1e-6
-Progress = Callable[[str, float], None]
 
 
 @dataclass
@@ -95,7 +95,9 @@ class LazySolve:
     rounds: int
     verification_replays: int
     verified: bool  # no constraint of any pair at any step is violated
-    violations_last_replay: int  # violated constraints the last replay found (-1: no replay)
+    violations_last_replay: (
+        int | None
+    )  # violated constraints the last replay found (None: none ran)
 
 
 def collect_pool(
@@ -324,7 +326,7 @@ def solve_lazily(
     lp.add(pool.row_step[active], pool.row_pair[active], pool.row_diff[active])
     rounds = 0
     replays = 0
-    last_violations = -1
+    last_violations: int | None = None
     verified = False
     while True:
         rounds += 1

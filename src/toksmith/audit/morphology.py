@@ -28,11 +28,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from toksmith.audit.chars import token_spans
 from toksmith.corpus import iter_texts
+from toksmith.corpus.read import Errors
 from toksmith.errors import UserError, read_text_lines
 from toksmith.metrics.words import find_words
+from toksmith.results import Result
 from toksmith.tokenizers import Tokenizer
 
 # Words seen at least once per million words count as words of the language (Zipf 3).
@@ -83,7 +86,7 @@ class Morphology:
 
 
 @cache
-def _zeyrek_analyzer():
+def _zeyrek_analyzer() -> Any:  # a zeyrek.MorphAnalyzer (zeyrek has no type hints)
     import zeyrek
 
     # zeyrek logs every analysis it finds at WARNING level; that is not a warning.
@@ -152,21 +155,23 @@ class LexiconMorphology(Morphology):
         return None if self.segmenter is None else self.segmenter(word)
 
 
-def read_lexicon(path: str | Path, language: str) -> set[str]:
+def read_lexicon(path: str | Path, language: str, errors: Errors = "strict") -> set[str]:
     """Words of a lexicon file: the first tab-separated column of each non-empty line."""
-    lines = read_text_lines(path, "lexicon")
+    lines = read_text_lines(path, "lexicon", errors)
     words = {lower(line.split("\t", 1)[0].strip(), language) for line in lines if line.strip()}
     if not words:
         raise UserError(f"lexicon {path} holds no words (one word per line)")
     return words
 
 
-def read_segmentations(path: str | Path, language: str) -> dict[str, list[frozenset[int]]]:
+def read_segmentations(
+    path: str | Path, language: str, errors: Errors = "strict"
+) -> dict[str, list[frozenset[int]]]:
     """A segmentation file: ``word<TAB>morph morph ...`` per line (SIGMORPHON 2022 style
     ``@@`` marks and ``+`` between morphemes are accepted). The morphemes must spell the word;
     a word listed on several lines has several analyses."""
     table: dict[str, list[frozenset[int]]] = defaultdict(list)
-    for number, line in enumerate(read_text_lines(path, "segmentation"), start=1):
+    for number, line in enumerate(read_text_lines(path, "segmentation", errors), start=1):
         if not line.strip():
             continue
         cells = line.split("\t")
@@ -201,7 +206,11 @@ def wordfreq_lexicon(language: str) -> set[str]:
 
 
 def morphology_for(
-    language: str, *, lexicon: str | Path | None = None, segmentation: str | Path | None = None
+    language: str,
+    *,
+    lexicon: str | Path | None = None,
+    segmentation: str | Path | None = None,
+    errors: Errors = "strict",
 ) -> Morphology:
     """The resources for ``language``: zeyrek for Turkish unless user files replace a part of
     it; otherwise the user's lexicon (or the wordfreq list) and the user's segmentation file.
@@ -218,12 +227,12 @@ def morphology_for(
     if code == "tr" and lexicon is None and segmentation is None:
         return TurkishZeyrek()
     if lexicon is not None:
-        words, lexicon_source = read_lexicon(lexicon, code), str(lexicon)
+        words, lexicon_source = read_lexicon(lexicon, code, errors), str(lexicon)
     else:
         words = wordfreq_lexicon(code)
         lexicon_source = f"wordfreq '{code}' (at least once per million words)"
     if segmentation is not None:
-        table = read_segmentations(segmentation, code)
+        table = read_segmentations(segmentation, code, errors)
         return LexiconMorphology(code, words, lexicon_source, table.get, str(segmentation))
     if code == "tr":
         zeyrek = TurkishZeyrek()
@@ -234,7 +243,7 @@ def morphology_for(
 
 
 @dataclass(frozen=True)
-class MorphologyRow:
+class MorphologyRow(Result):
     """%TR and %Pure of one tokenizer (shares in 0..1; NaN when nothing to measure)."""
 
     tokenizer: str
@@ -250,12 +259,23 @@ class MorphologyRow:
 
 
 @dataclass
-class MorphologyReport:
+class MorphologyReport(Result):
     language: str
     corpus: str
     lexicon_source: str
     segmentation_source: str | None
     rows: list[MorphologyRow] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The report as the JSON reports it (sources as ``lexicon`` and ``segmentation``,
+        rows as ``results``)."""
+        return {
+            "language": self.language,
+            "corpus": self.corpus,
+            "lexicon": self.lexicon_source,
+            "segmentation": self.segmentation_source,
+            "results": [row.to_dict() for row in self.rows],
+        }
 
 
 def _has_letter(text: str) -> bool:
@@ -341,15 +361,17 @@ def audit_morphology(
     corpus: str | Path | None = None,
     lexicon: str | Path | None = None,
     segmentation: str | Path | None = None,
+    errors: Errors = "strict",
 ) -> MorphologyReport:
     """%TR, %Pure and fertility of each tokenizer on ``corpus`` (a file, folder or glob; by
-    default the 5,000 most frequent wordfreq words of the language)."""
-    morphology = morphology_for(language, lexicon=lexicon, segmentation=segmentation)
+    default the 5,000 most frequent wordfreq words of the language). ``errors`` is the rule
+    for invalid UTF-8 in the corpus, lexicon and segmentation files (strict or replace)."""
+    morphology = morphology_for(language, lexicon=lexicon, segmentation=segmentation, errors=errors)
     if corpus is None:
         texts = default_corpus(morphology.language)
         corpus_label = f"wordfreq top {len(texts)} words of '{morphology.language}'"
     else:
-        texts = list(iter_texts(corpus))
+        texts = list(iter_texts(corpus, errors=errors))
         corpus_label = str(corpus)
     report = MorphologyReport(
         language=morphology.language,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from toksmith.results import Result
 from toksmith.tokenizers import Tokenizer
 
 SCHEMES = ("single_token", "single_digits", "left_to_right", "right_to_left", "irregular")
@@ -47,10 +48,11 @@ def digit_chunks(tokenizer: Tokenizer, ids: list[int], number: str) -> list[int]
     """Digit count of each token of ``number``, or None when the tokens do not spell the
     number's digits (a normalizing tokenizer, or a token mixing digits and other text)."""
     lengths = []
+    prefix = tokenizer.continuation_prefix
     for token_id in ids:
         text = tokenizer.vocab_bytes[token_id].decode("utf-8", errors="replace").strip()
-        if text.startswith(getattr(tokenizer, "continuing_prefix", "\0")):
-            text = text[len(tokenizer.continuing_prefix) :]  # type: ignore[attr-defined]
+        if prefix and text.startswith(prefix):
+            text = text[len(prefix) :]
         if not text:
             continue  # a bare word-boundary token (SentencePiece "▁")
         if not text.isdigit():
@@ -60,7 +62,7 @@ def digit_chunks(tokenizer: Tokenizer, ids: list[int], number: str) -> list[int]
 
 
 @dataclass(frozen=True)
-class LengthRow:
+class LengthRow(Result):
     """Schemes seen for numbers of one length."""
 
     digits: int
@@ -71,15 +73,25 @@ class LengthRow:
 
 
 @dataclass
-class NumberAudit:
+class NumberAudit(Result):
     tokenizer: str
     rows: list[LengthRow] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The audit as the JSON reports it: the scheme, its group size, the rows as
+        ``lengths``."""
+        return {
+            "tokenizer": self.tokenizer,
+            "scheme": self.scheme,
+            "group_size": self.group_size,
+            "lengths": [row.to_dict() for row in self.rows],
+        }
 
     @property
     def scheme(self) -> str:
         """The tokenizer's overall scheme: the one that explains every multi-token number of
         2 to 12 digits, or ``irregular``; ``single_token`` means none was ever split."""
-        seen = Counter()
+        seen: Counter[str] = Counter()
         for row in self.rows:
             if row.digits >= 2:
                 seen.update({k: v for k, v in row.schemes.items() if v})

@@ -7,12 +7,6 @@ can never occur in valid UTF-8 at all.
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Sequence
-from functools import cache
-
-import numpy as np
-
 from toksmith.tokenizers import Tokenizer
 
 # UTF-8 validity as a small automaton (RFC 3629, Table 3-7 of the Unicode standard). Each
@@ -86,37 +80,22 @@ def utf8_status(data: bytes) -> str:
 def token_label(tokenizer: Tokenizer, token_id: int) -> str | None:
     """The tokenizer's own name for a token (``<|endoftext|>``, ``[unused3]``, ``▁the``), or
     None when the backend has none (an ordinary byte-level token, or an id no token holds)."""
-    backend = tokenizer.backend
-    if backend in ("tiktoken", "tekken"):
-        return _special_names(tokenizer).get(token_id)
-    if backend == "hf":
-        return tokenizer.hf.id_to_token(token_id)  # type: ignore[attr-defined]
-    if backend == "sentencepiece":
-        processor = tokenizer.processor  # type: ignore[attr-defined]
-        if 0 <= token_id < processor.get_piece_size():
-            return processor.id_to_piece(token_id)
-    return None
-
-
-def _special_names(tokenizer: Tokenizer) -> dict[int, str]:
-    specials = getattr(tokenizer, "special_tokens", {}) or {}
-    return {token_id: name for name, token_id in specials.items()}
+    return tokenizer.token_label(token_id)
 
 
 def token_labels(tokenizer: Tokenizer) -> list[str | None]:
     """:func:`token_label` of every id, computed in one pass."""
-    if tokenizer.backend in ("tiktoken", "tekken"):
-        names = _special_names(tokenizer)
-        return [names.get(token_id) for token_id in range(tokenizer.vocab_size)]
-    return [token_label(tokenizer, token_id) for token_id in range(tokenizer.vocab_size)]
+    label = tokenizer.token_label
+    return [label(token_id) for token_id in range(tokenizer.vocab_size)]
 
 
 def is_continuation(tokenizer: Tokenizer, token_id: int) -> bool:
     """True for WordPiece continuation pieces (``##ing``), which only occur inside a word."""
-    if tokenizer.backend != "hf" or not getattr(tokenizer, "is_wordpiece", False):
+    prefix = tokenizer.continuation_prefix
+    if not prefix:
         return False
-    label = token_label(tokenizer, token_id) or ""
-    return label.startswith(tokenizer.continuing_prefix)  # type: ignore[attr-defined]
+    label = tokenizer.token_label(token_id) or ""
+    return label.startswith(prefix)
 
 
 def printable(data: bytes) -> str:
@@ -146,24 +125,10 @@ def display(tokenizer: Tokenizer, token_id: int) -> str:
     """How a report shows a token: its bytes made printable (with ``##`` for WordPiece
     continuations), or its label for specials."""
     data = tokenizer.vocab_bytes[token_id]
-    if data and is_continuation(tokenizer, token_id):
-        return tokenizer.continuing_prefix + printable(data)  # type: ignore[attr-defined]
+    prefix = tokenizer.continuation_prefix
+    if data and prefix and is_continuation(tokenizer, token_id):
+        return prefix + printable(data)
     if data:
         return printable(data)
     label = token_label(tokenizer, token_id)
     return label if label is not None else f"<empty id {token_id}>"
-
-
-def utf8_status_array(vocab_bytes: Sequence[bytes]) -> np.ndarray:
-    """:func:`utf8_status` of every token, as an array of strings."""
-    return np.array([utf8_status(data) for data in vocab_bytes], dtype=object)
-
-
-@cache
-def _category_group(char: str) -> str:
-    return unicodedata.category(char)[0]
-
-
-def char_categories(text: str) -> set[str]:
-    """The major Unicode general categories (L, M, N, P, S, Z, C) of the characters of text."""
-    return {_category_group(char) for char in text}

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import regex
@@ -22,7 +24,13 @@ from toksmith.audit.tokens import (
     utf8_status,
 )
 from toksmith.corpus import iter_texts
+from toksmith.corpus.read import Errors
+from toksmith.errors import UserError
+from toksmith.results import Result
 from toksmith.tokenizers import Tokenizer
+
+if TYPE_CHECKING:
+    from toksmith.audit.weights import WeightAudit
 
 INDICATORS: dict[str, str] = {
     "unreachable": "encoding the token's own text (alone or after an anchor) never gives it",
@@ -32,6 +40,10 @@ INDICATORS: dict[str, str] = {
     "empty_id": "an id inside the vocabulary range that no token occupies",
     "duplicate": "decodes to the same string, in the same word position, as another token",
     "never_produced": "never produced on the given corpus",
+}
+WEIGHT_INDICATORS: dict[str, str] = {
+    "undertrained": "close to the mean of known-unused rows (Magikarp indicator)",
+    "norm_outlier": "row norm with |modified z| > 3.5",
 }
 
 # Texts put before a token's text when it is not produced on its own: a token that only
@@ -51,7 +63,7 @@ _VOCAB_RESERVED = regex.compile(
 
 
 @dataclass
-class VocabAudit:
+class VocabAudit(Result):
     """Which tokens each indicator flags: ``flags[name]`` is a boolean mask over the ids."""
 
     tokenizer: str
@@ -66,9 +78,6 @@ class VocabAudit:
         """Number of tokens flagged by each indicator (indicators that did not run are
         absent: ``never_produced`` needs a corpus)."""
         return {name: int(mask.sum()) for name, mask in self.flags.items()}
-
-    def indicators_of(self, token_id: int) -> list[str]:
-        return [name for name, mask in self.flags.items() if mask[token_id]]
 
     def flagged_ids(self, names: Sequence[str] | None = None) -> np.ndarray:
         """Ids flagged by any of ``names`` (all indicators by default), ascending."""
@@ -98,7 +107,7 @@ def unused_special_mask(
     ``<SPECIAL_42>``, Mistral's ``[control_19]``, DeepSeek's place holders), SentencePiece pieces of type UNUSED, and placeholder entries of the
     ordinary vocabulary such as BERT's ``[unused7]``."""
     mask = np.zeros(tokenizer.vocab_size, dtype=bool)
-    processor = getattr(tokenizer, "processor", None)
+    unused = tokenizer.unused_ids
     for token_id, label in enumerate(labels):
         if label is None:
             continue
@@ -106,7 +115,7 @@ def unused_special_mask(
             mask[token_id] = bool(_SPECIAL_RESERVED.search(label))
         else:
             mask[token_id] = bool(_VOCAB_RESERVED.match(label))
-        if processor is not None and processor.is_unused(token_id):
+        if token_id in unused:
             mask[token_id] = True
     return mask
 
@@ -168,9 +177,10 @@ def unreachable_mask(tokenizer: Tokenizer, candidates: np.ndarray) -> np.ndarray
 
 
 def token_counts_on_corpus(
-    tokenizer: Tokenizer, corpus: str, *, chunk_texts: int = 2048
+    tokenizer: Tokenizer, corpus: str, *, chunk_texts: int = 2048, errors: Errors = "strict"
 ) -> np.ndarray:
-    """How often each id is produced when encoding ``corpus`` (a file, folder or glob)."""
+    """How often each id is produced when encoding ``corpus`` (a file, folder or glob);
+    ``errors`` is the corpus reader's rule for invalid UTF-8 (strict or replace)."""
     counts = np.zeros(tokenizer.vocab_size, dtype=np.int64)
     batch: list[str] = []
 
@@ -179,7 +189,7 @@ def token_counts_on_corpus(
         counts[:] += np.bincount(flat, minlength=tokenizer.vocab_size)[: tokenizer.vocab_size]
         batch.clear()
 
-    for text in iter_texts(corpus):
+    for text in iter_texts(corpus, errors=errors):
         batch.append(text)
         if len(batch) >= chunk_texts:
             flush()
@@ -188,7 +198,9 @@ def token_counts_on_corpus(
     return counts
 
 
-def audit_vocab(tokenizer: Tokenizer, *, corpus: str | None = None) -> VocabAudit:
+def audit_vocab(
+    tokenizer: Tokenizer, *, corpus: str | None = None, errors: Errors = "strict"
+) -> VocabAudit:
     """Run every tokenizer-only indicator over all ids of ``tokenizer``.
 
     ``unreachable`` is only tested on tokens whose bytes are whole UTF-8 characters (a
@@ -213,7 +225,7 @@ def audit_vocab(tokenizer: Tokenizer, *, corpus: str | None = None) -> VocabAudi
     flags["duplicate"] = duplicate
     corpus_tokens = 0
     if corpus is not None:
-        counts = token_counts_on_corpus(tokenizer, corpus)
+        counts = token_counts_on_corpus(tokenizer, corpus, errors=errors)
         corpus_tokens = int(counts.sum())
         flags["never_produced"] = (counts == 0) & ordinary & (status != "empty")
     return VocabAudit(
@@ -228,7 +240,7 @@ def audit_vocab(tokenizer: Tokenizer, *, corpus: str | None = None) -> VocabAudi
 
 
 @dataclass(frozen=True)
-class FlaggedToken:
+class FlaggedToken(Result):
     """One flagged token, as the JSON list reports it."""
 
     id: int
@@ -239,7 +251,9 @@ class FlaggedToken:
     undertrained_score: float | None = None  # weight indicator, when weights were given
     norm_z: float | None = None
 
-    def as_dict(self) -> dict:
+    def to_dict(self) -> dict:
+        """The token for JSON: fields that do not apply (no duplicate, no weights) are left
+        out, scores rounded."""
         data: dict = {
             "id": self.id,
             "bytes_hex": self.bytes_hex,
@@ -275,8 +289,8 @@ def flagged_tokens(
     if not chosen:
         return []
     tokens: list[FlaggedToken] = []
-    for token_id in np.flatnonzero(np.logical_or.reduce(chosen)):
-        token_id = int(token_id)
+    for flagged_id in np.flatnonzero(np.logical_or.reduce(chosen)):
+        token_id = int(flagged_id)
         tokens.append(
             FlaggedToken(
                 id=token_id,
@@ -289,3 +303,169 @@ def flagged_tokens(
             )
         )
     return tokens
+
+
+@dataclass(frozen=True)
+class RankedToken(Result):
+    """One token of the under-trained ranking (lowest score first)."""
+
+    id: int
+    printable: str
+    score: float
+    norm: float
+    norm_z: float
+
+
+@dataclass
+class WeightSummary(Result):
+    """The weight indicators of one model: the matrix read, the threshold and the ranking."""
+
+    path: str
+    key: str
+    shape: list[int]
+    padding_rows: int
+    components_removed: int
+    reference_tokens: int
+    threshold: float  # score below which a token is flagged undertrained
+    reference_quantile: float  # the quantile of the reference tokens' scores it is
+    ranking: list[RankedToken] = field(default_factory=list)
+
+
+@dataclass
+class VocabSummary(Result):
+    """The audit of one tokenizer's vocabulary: counts per indicator, every flagged token, and
+    the first ``examples`` ids of each indicator (for the tables, not in the JSON)."""
+
+    name: str
+    backend: str
+    vocab_size: int
+    source: str
+    corpus: str | None
+    corpus_tokens: int | None  # tokens produced on the corpus; None without one
+    counts: dict[str, int]
+    weights: WeightSummary | None
+    flagged: list[FlaggedToken]
+    examples: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = super().to_dict()
+        del data["examples"]  # the tables' excerpt of ``flagged``
+        return data
+
+
+@dataclass
+class VocabReport(Result):
+    """``toksmith audit vocab``: the indicators that ran and the audit of each tokenizer."""
+
+    indicators: dict[str, str]
+    tokenizers: list[VocabSummary]
+
+
+def audit_vocabularies(
+    tokenizers: Sequence[Tokenizer],
+    *,
+    corpus: str | None = None,
+    errors: Errors = "strict",
+    weights: str | Path | None = None,
+    embedding_key: str | None = None,
+    reference_ids: Sequence[int] | None = None,
+    components: int = 1,
+    top: int = 20,
+    examples: int = 4,
+) -> VocabReport:
+    """Every indicator of :func:`audit_vocab` for each tokenizer, and with ``weights`` (a
+    safetensors file of the one model given, ``embedding_key`` the tensor) the weight
+    indicators of :mod:`toksmith.audit.weights`: ``components`` principal components removed,
+    ``reference_ids`` the known-unused tokens (default: those flagged unused_special,
+    unreachable or empty_id), the ``top`` most likely under-trained tokens ranked."""
+    from toksmith.audit.weights import audit_weights, check_matrix
+
+    if weights is not None:
+        if embedding_key is None:
+            raise UserError("--weights needs --embedding-key NAME (the tensor to read)")
+        if len(tokenizers) != 1:
+            raise UserError("--weights belongs to one model: give exactly one tokenizer with it")
+        # Fail on a wrong tensor name or shape before the slow audit.
+        check_matrix(weights, embedding_key, tokenizers[0].vocab_size)
+        outside = [i for i in reference_ids or () if not 0 <= i < tokenizers[0].vocab_size]
+        if outside:
+            raise UserError(f"--reference-ids: id {outside[0]} is not in the vocabulary of "
+                            f"{tokenizers[0].name} (0 to {tokenizers[0].vocab_size - 1})")  # fmt: skip
+    summaries = []
+    for tokenizer in tokenizers:
+        audit = audit_vocab(tokenizer, corpus=corpus, errors=errors)
+        extra: dict[str, np.ndarray] = {}
+        weight_audit = None
+        if weights is not None and embedding_key is not None:
+            reference = (
+                np.array(list(reference_ids), dtype=np.int64)
+                if reference_ids
+                else audit.flagged_ids(["unused_special", "unreachable", "empty_id"])
+            )
+            weight_audit = audit_weights(
+                weights,
+                embedding_key,
+                vocab_size=tokenizer.vocab_size,
+                reference_ids=reference,
+                n_components=components,
+            )
+            extra = {
+                "undertrained": weight_audit.undertrained,
+                "norm_outlier": weight_audit.norm_outlier,
+            }
+        flagged = flagged_tokens(
+            tokenizer,
+            audit,
+            extra_flags=extra,
+            scores=None if weight_audit is None else weight_audit.score,
+            norm_z=None if weight_audit is None else weight_audit.norm_z,
+        )
+        shown: dict[str, list[tuple[int, str]]] = {}
+        for name, mask in (audit.flags | extra).items():
+            if name == "undertrained" and weight_audit is not None:
+                ids = [int(i) for i in weight_audit.ranking(len(weight_audit.score)) if mask[i]]
+            else:
+                ids = [int(i) for i in np.flatnonzero(mask)[:examples]]
+            shown[name] = [(i, display(tokenizer, i)) for i in ids[:examples]]
+        summaries.append(
+            VocabSummary(
+                name=tokenizer.name,
+                backend=tokenizer.backend,
+                vocab_size=tokenizer.vocab_size,
+                source=tokenizer.source,
+                corpus=audit.corpus,
+                corpus_tokens=audit.corpus_tokens if audit.corpus else None,
+                counts=audit.counts() | {name: int(mask.sum()) for name, mask in extra.items()},
+                weights=None
+                if weight_audit is None
+                else _weight_summary(tokenizer, weight_audit, top),
+                flagged=flagged,
+                examples=shown,
+            )
+        )
+    descriptions = INDICATORS | WEIGHT_INDICATORS
+    names = list(dict.fromkeys(name for summary in summaries for name in summary.counts))
+    return VocabReport({name: descriptions[name] for name in names}, summaries)
+
+
+def _weight_summary(tokenizer: Tokenizer, weights: WeightAudit, top: int) -> WeightSummary:
+    return WeightSummary(
+        path=weights.path,
+        key=weights.key,
+        shape=list(weights.shape),
+        padding_rows=weights.padding_rows,
+        components_removed=weights.n_components,
+        reference_tokens=len(weights.reference_ids),
+        threshold=float(weights.threshold),
+        reference_quantile=float(weights.reference_quantile),
+        ranking=[
+            RankedToken(
+                id=int(i),
+                printable=display(tokenizer, int(i)),
+                score=float(weights.score[i]),
+                norm=float(weights.norm[i]),
+                norm_z=float(weights.norm_z[i]),
+            )
+            for i in weights.ranking(top)
+        ],
+    )

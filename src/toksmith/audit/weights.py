@@ -21,13 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from toksmith.errors import UserError
+from toksmith.results import Result
 
 # Iglewicz and Hoaglin's cut-off for the modified z-score of an outlier.
 NORM_Z_THRESHOLD = 3.5
 
 
 @dataclass
-class WeightAudit:
+class WeightAudit(Result):
     """The weight indicators for every row that belongs to a token id.
 
     ``score`` is the Magikarp indicator (cosine distance to the mean unused row after the

@@ -133,9 +133,6 @@ class ByteLevelModel:
         self.index: VocabIndex = vocab_index(lm.tokenizer)
         self.calls = 0
         self._cache: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
-        encoding = getattr(lm.tokenizer, "encoding", None)
-        self._encode_bytes = getattr(encoding, "_encode_bytes", None)
-        self._id_offset = int(getattr(lm.tokenizer, "id_offset", 0) or 0)
 
     # ----------------------------------------------------------------------------------------
     def probs_by_rank(self, context: tuple[int, ...]) -> np.ndarray:
@@ -184,8 +181,8 @@ class ByteLevelModel:
             return tuple(self.tokenizer.encode(data.decode("utf-8")))
         except UnicodeDecodeError as error:
             valid = error.start
-        if self._encode_bytes is not None:
-            return tuple(i + self._id_offset for i in self._encode_bytes(data))
+        if self.tokenizer.byte_encoding == "raw":  # rank files encode raw bytes themselves
+            return tuple(self.tokenizer.encode_bytes(data))
         head = tuple(self.tokenizer.encode(data[:valid].decode("utf-8")))
         tail = []
         for value in data[valid:]:
@@ -259,13 +256,11 @@ def _default_anchors(tokenizer: Tokenizer) -> str:
     """``indent`` for regex pre-tokenizers with a newline rule (``\\s*[\\r\\n]``: cl100k,
     o200k, Llama 3/4, Tekken, DeepSeek), ``line`` for the GPT-2 regex (p50k, HF ByteLevel),
     ``none`` otherwise."""
-    encoding = getattr(tokenizer, "encoding", None)
-    if encoding is not None:
-        pattern = str(getattr(encoding, "_pat_str", ""))
+    if tokenizer.backend in ("tiktoken", "tekken"):
+        pattern = tokenizer.pattern or ""
         return "indent" if r"\s*[\r\n]" in pattern else "line"
-    config = getattr(tokenizer, "config", None)
-    if tokenizer.backend == "hf" and isinstance(config, dict):
-        pre_tokenizer = config.get("pre_tokenizer") or {}
+    if tokenizer.backend == "hf":
+        pre_tokenizer = tokenizer.pre_tokenizer_spec() or {}
         text = json.dumps(pre_tokenizer)
         if r"\\s*[\r\n]" in text:
             return "indent"
@@ -420,7 +415,7 @@ class ByteState:
         valid = self._canonical.get(position)
         if valid is None:
             text = bytes(self.data[self.root : position])
-            encodings = {self.model.encode_bytes(text)}
+            encodings: set[tuple[int, ...] | None] = {self.model.encode_bytes(text)}
             if self.model.pre_tokenizes:
                 for probe in _LOOKAHEAD_PROBES:
                     encodings.add(self.model.tokens_spelling(text + probe, len(text)))

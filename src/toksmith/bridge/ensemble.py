@@ -18,10 +18,11 @@ import numpy as np
 
 from toksmith.bridge.bytelevel import ByteLevelModel
 from toksmith.errors import UserError
+from toksmith.results import Result
 
 
 @dataclass
-class MemberScore:
+class MemberScore(Result):
     """One model of the ensemble on its own."""
 
     name: str
@@ -32,7 +33,7 @@ class MemberScore:
 
 
 @dataclass
-class EnsembleScore:
+class EnsembleScore(Result):
     """Bits per byte (log base 2) of each member, their mixture and their product."""
 
     bytes: int
@@ -65,15 +66,18 @@ def ensemble_score(
 ) -> EnsembleScore:
     """Score ``data`` with every model and with their byte-level mixture and product.
 
-    ``weights`` default to equal weights; they are normalized to sum to 1.
+    ``weights`` default to equal weights; they must be positive and finite (an infinite weight
+    has no normalized share) and are normalized to sum to 1.
     """
     if len(models) < 2:
         raise UserError(f"an ensemble needs at least two language models (got {len(models)})")
     if not data:
         raise UserError("nothing to score: the text is empty")
     raw = list(weights) if weights is not None else [1.0] * len(models)
-    if len(raw) != len(models) or any(not w > 0 for w in raw):
-        raise UserError(f"weights {raw} must be {len(models)} positive numbers, one per model")
+    if len(raw) != len(models) or any(not (w > 0 and math.isfinite(w)) for w in raw):
+        raise UserError(
+            f"weights {raw} must be {len(models)} positive finite numbers, one per model"
+        )
     normalized = [w / sum(raw) for w in raw]
     started = time.perf_counter()
     calls_before = [model.calls for model in models]

@@ -21,12 +21,13 @@ import numpy as np
 from toksmith.bridge.bytelevel import ByteLevelModel
 from toksmith.bridge.decode import MODES, complete
 from toksmith.errors import UserError
+from toksmith.results import Result
 
 CUTS = ("mid-token", "boundary", "any")
 
 
 @dataclass(frozen=True)
-class FimCase:
+class FimCase(Result):
     """One cut: ``prompt`` ends at byte ``offset`` of ``source``; ``target`` follows it."""
 
     source: str
@@ -35,9 +36,19 @@ class FimCase:
     target: bytes
     mid_token: bool
 
+    def to_dict(self) -> dict:
+        """The case with its bytes as text (invalid UTF-8 replaced by U+FFFD)."""
+        return {
+            "source": self.source,
+            "offset": self.offset,
+            "prompt": self.prompt.decode("utf-8", "replace"),
+            "target": self.target.decode("utf-8", "replace"),
+            "mid_token": self.mid_token,
+        }
+
 
 @dataclass
-class FimModeResult:
+class FimModeResult(Result):
     """Exact-match accuracy of one decoding mode."""
 
     mode: str
@@ -49,7 +60,7 @@ class FimModeResult:
 
 
 @dataclass
-class FimResult:
+class FimResult(Result):
     """The evaluation table and the conditions it was measured under."""
 
     lm: str
@@ -110,7 +121,7 @@ def fim_cases(
     total = int(weights.sum())
     if n > total:
         raise UserError(f"asked for {n} cases but the sources have only {total} {cuts} cuts")
-    cases = []
+    cases: list[FimCase] = []
     while len(cases) < n:
         source = int(rng.choice(len(candidates), p=weights / weights.sum()))
         name, data, offsets, boundaries = candidates[source]

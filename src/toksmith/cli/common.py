@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from toksmith.tokenizers import Tokenizer, builtin_names, expand_specs, load_tokenizer
+from toksmith.errors import UserError
+from toksmith.files import check_output_path
+from toksmith.progress import Progress
+
+if TYPE_CHECKING:  # the tokenizers load only when a command loads one (``list`` never does)
+    from toksmith.tokenizers import Tokenizer
+
+SPECIAL_POLICIES = ("text", "allow")
 
 OUTPUT_FORMATS = ("table", "json", "csv", "md")
 # File extensions -o infers --format from, when --format is not given.
@@ -25,16 +31,35 @@ FORMAT_OF_SUFFIX = {
 }
 
 
-def add_tokenizer_option(parser: argparse.ArgumentParser, *, default_all: bool = True) -> None:
-    """``-t/--tokenizer SPEC``, repeatable; the one definition every command uses."""
+def add_tokenizer_option(
+    parser: argparse.ArgumentParser, *, default_all: bool = True, required: bool = False
+) -> None:
+    """``-t/--tokenizer SPEC``, repeatable, and ``--special text|allow``: the one definition
+    every command uses."""
     parser.add_argument(
         "-t",
         "--tokenizer",
         dest="tokenizers",
         action="append",
         metavar="SPEC",
+        required=required,
         help="built-in name ('all' for every one), tokenizer file/folder, or hf:/sp:/tiktoken:/"
-        "tekken: + path; repeat for several" + (" (default: all)" if default_all else ""),
+        "tekken: + path; repeat for several"
+        + (" (default: all)" if default_all and not required else ""),
+    )
+    add_special_option(parser)
+
+
+def add_special_option(parser: argparse.ArgumentParser) -> None:
+    """``--special text|allow``: how special-token strings in the text are encoded (part of
+    :func:`add_tokenizer_option`; alone for commands that load tokenizers they trained)."""
+    parser.add_argument(
+        "--special",
+        choices=SPECIAL_POLICIES,
+        default="text",
+        help="special-token strings (e.g. <|endoftext|>) in the text: 'text' counts them as "
+        "plain text (default); 'allow' counts them as the special tokens, as the HF library "
+        "and tiktoken with allowed_special do",
     )
 
 
@@ -147,7 +172,7 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[str, float], None]]:
+def progress_bar(description: str) -> Iterator[Progress]:
     """A rich progress bar on stderr (only on a terminal); yields ``update(message, fraction)``
     where a negative fraction means the total is unknown."""
     from rich.console import Console
@@ -174,32 +199,63 @@ def progress_bar(description: str) -> Iterator[Callable[[str, float], None]]:
         yield update
 
 
-def load_tokenizers(specs: list[str] | None) -> list[Tokenizer]:
-    """Load every tokenizer named on the command line (all built-ins when none is)."""
+def load_tokenizers(specs: list[str] | None, special: str = "text") -> list[Tokenizer]:
+    """Load every tokenizer named on the command line (all built-ins when none is), with the
+    ``--special`` policy; names are unique (see :func:`toksmith.tokenizers.load_tokenizers`)."""
+    from toksmith.tokenizers import expand_specs
+    from toksmith.tokenizers import load_tokenizers as load_all
+
     names = expand_specs(specs or ["all"])
-    tokenizers = []
     with progress_bar("loading tokenizers") as update:
-        for position, name in enumerate(names):
-            update(name, position / len(names))
-            tokenizers.append(load_tokenizer(name))
-    return tokenizers
+        return load_all(names, special=special, progress=update)
 
 
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
+def load_one_tokenizer(spec: str, special: str = "text") -> Tokenizer:
+    """One tokenizer with the ``--special`` policy."""
+    from toksmith.tokenizers import load_tokenizer
+
+    return load_tokenizer(spec, special=special)
+
+
+def check_output(output: str | None, inputs: Sequence[str | None]) -> None:
+    """Refuse an output that is an input or cannot be written, before any work (see
+    :func:`toksmith.files.check_output_path`)."""
+    check_output_path(output, inputs)
+
+
+def check_inputs(corpora: Sequence[str | None] = (), files: Sequence[str | None] = ()) -> None:
+    """Fail now, before any tokenizer is loaded, when a corpus (file, folder, glob or ``-``)
+    or a plain input file does not exist."""
+    from toksmith.corpus import corpus_files
+
+    for corpus in corpora:
+        if corpus is not None and corpus != "-":
+            corpus_files(corpus)
+    for name in files:
+        if name is None or name == "-":
+            continue
+        path = Path(name).expanduser()
+        if not path.exists():
+            raise UserError(f"file {name} does not exist")
+        if not path.is_file():
+            raise UserError(f"{name} is not a file")
 
 
 __all__ = [
+    "SPECIAL_POLICIES",
     "OneLineErrorParser",
+    "check_inputs",
+    "check_output",
+    "load_one_tokenizer",
     "add_errors_option",
     "add_format_option",
     "add_output_option",
     "add_output_options",
+    "add_special_option",
     "float_in_range",
     "int_in_range",
     "resolve_format",
     "add_tokenizer_option",
-    "builtin_names",
     "load_tokenizers",
     "progress_bar",
 ]

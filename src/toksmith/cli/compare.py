@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from toksmith.cli.common import add_tokenizer_option, load_tokenizers, progress_bar
+from toksmith.cli import common
+from toksmith.cli.common import (
+    add_errors_option,
+    add_output_options,
+    add_tokenizer_option,
+    progress_bar,
+)
+from toksmith.files import check_output_path
 from toksmith.metrics import compare_corpus, compare_wordfreq
 from toksmith.report import FORMATS, emit, render_compare
 
@@ -21,15 +28,15 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--corpus", metavar="PATH", help="file, folder, glob or - (stdin)")
     parser.add_argument("--reference", metavar="LANG", help="language premiums are relative to")
     parser.add_argument("--languages", metavar="LIST", help="comma-separated languages to keep")
-    parser.add_argument("--errors", choices=("strict", "replace"), default="strict",
-                        help="invalid UTF-8: fail (default) or replace and count")  # fmt: skip
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_errors_option(parser)
+    add_output_options(parser, tuple(FORMATS))
     parser.set_defaults(run=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    tokenizers = load_tokenizers(args.tokenizers)
+    common.check_inputs(corpora=[args.corpus])
+    check_output_path(args.output, [args.corpus])
+    tokenizers = common.load_tokenizers(args.tokenizers, args.special)
     languages = (
         [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None
     )

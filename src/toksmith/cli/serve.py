@@ -7,9 +7,11 @@ import ipaddress
 import socket
 import sys
 
+from toksmith.cli.common import int_in_range
 from toksmith.errors import UserError
 
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1"]
+WILDCARD_BINDS = ("0.0.0.0", "::", "")
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -20,7 +22,19 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         "Requests can only read the built-in tokenizers and files under the folders given here.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    parser.add_argument(
+        "--port", type=int_in_range(1, 65535), default=8765, help="port (default: 8765)"
+    )
+    parser.add_argument(
+        "--allow-host",
+        dest="allow_hosts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host header to answer besides the loopback names and the bound address, e.g. "
+        "the machine's name or IP when binding 0.0.0.0 ('*.example.org' for subdomains, '*' "
+        "for any: no DNS-rebinding protection); repeat for several",
+    )
     parser.add_argument("--corpus", metavar="DIR", help="folder of corpora to offer in Compare")
     parser.add_argument(
         "--tokenizers", metavar="DIR", help="folder of tokenizer files to offer besides built-ins"
@@ -41,11 +55,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def allowed_hosts(host: str) -> list[str]:
-    """Host headers the server answers: loopback names, plus the bound name; any for 0.0.0.0."""
-    if host in ("0.0.0.0", "::"):
-        return ["*"]
-    return sorted({"127.0.0.1", "localhost", "::1", host.strip("[]")})
+def allowed_hosts(host: str, extra: list[str] | None = None) -> list[str]:
+    """Host headers the server answers: the loopback names, the bound address (unless it is a
+    wildcard such as 0.0.0.0) and the names the user allowed with ``--allow-host``.
+
+    A wildcard bind keeps the check on: a page on another site that rebinds its DNS name to
+    this machine must not reach the API, so other names are answered only when named."""
+    names = set(LOOPBACK_NAMES)
+    bound = host.strip("[]")
+    if bound not in WILDCARD_BINDS:
+        names.add(bound)
+    names.update(name.strip() for name in extra or [] if name.strip())
+    return sorted(names)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -53,11 +74,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from toksmith.web import WebRoots, create_app
 
-    if not 0 < args.port < 65536:
-        raise UserError(f"--port {args.port}: expected a number between 1 and 65535")
     roots = WebRoots.of(args.corpus, args.tokenizers, args.results)
     check_can_listen(args.host, args.port)
-    app = create_app(roots, allowed_hosts=allowed_hosts(args.host))
+    hosts = allowed_hosts(args.host, args.allow_hosts)
+    app = create_app(roots, allowed_hosts=hosts)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown_host}:{args.port}/"
     print(f"toksmith: serving {url} (Ctrl+C to stop)", file=sys.stderr)
@@ -67,6 +87,12 @@ def run_serve(args: argparse.Namespace) -> int:
             "page has no login",
             file=sys.stderr,
         )
+        if "*" not in hosts:
+            print(
+                f"toksmith: answering only the Host names {', '.join(hosts)}; add "
+                "--allow-host NAME for the name or address other machines use",
+                file=sys.stderr,
+            )
     if args.open:
         import threading
         import webbrowser

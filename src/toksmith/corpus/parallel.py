@@ -15,6 +15,7 @@ from toksmith.corpus.read import (
     Errors,
     ReadStats,
     Segment,
+    check_inside,
     corpus_files,
     file_format,
     iter_segments,
@@ -33,12 +34,17 @@ class LanguageInfo:
 
 @dataclass
 class ParallelCorpus:
-    """A folder of aligned translations; ``files`` maps language key → file."""
+    """A folder of aligned translations; ``files`` maps language key → file.
+
+    ``confine_to``: every file read must resolve inside this folder (see
+    :func:`toksmith.corpus.read.corpus_files`).
+    """
 
     folder: Path
     files: dict[str, Path]
     info: dict[str, LanguageInfo] = field(default_factory=dict)
     reference: str | None = None
+    confine_to: Path | None = None
 
     @property
     def languages(self) -> list[str]:
@@ -49,7 +55,12 @@ class ParallelCorpus:
     ) -> Iterator[Segment]:
         """The aligned segments of one language, blank ones included (they hold a place)."""
         return iter_segments(
-            self.files[language], errors=errors, keep_blank=True, stats=stats, allow_empty=True
+            self.files[language],
+            errors=errors,
+            keep_blank=True,
+            stats=stats,
+            allow_empty=True,
+            confine_to=self.confine_to,
         )
 
     def check_alignment(self, *, errors: Errors = "strict") -> None:
@@ -86,6 +97,7 @@ class ParallelCorpus:
 
 
 def language_of(path: Path) -> str:
+    """The language key of a file: its name without extensions (``eng.tsv.gz`` → ``eng``)."""
     name = path.name
     if name.endswith(".gz"):
         name = name[:-3]
@@ -103,13 +115,23 @@ def is_parallel_folder(source: str | Path) -> bool:
     return len(files) >= 2
 
 
-def open_parallel(folder: str | Path, *, reference: str | None = None) -> ParallelCorpus:
-    """Read the layout of a parallel corpus folder; ``reference`` must be one of its languages."""
+def open_parallel(
+    folder: str | Path,
+    *,
+    reference: str | None = None,
+    confine_to: str | Path | None = None,
+) -> ParallelCorpus:
+    """Read the layout of a parallel corpus folder; ``reference`` must be one of its languages.
+
+    With ``confine_to``, a language file or ``index.tsv`` that resolves outside that folder (a
+    symlink pointing elsewhere) raises a UserError naming it, now and whenever it is read.
+    """
     path = Path(folder).expanduser()
     if not path.is_dir():
         raise UserError(f"parallel corpus {folder} is not a folder")
+    root = Path(confine_to).expanduser() if confine_to is not None else None
     files: dict[str, Path] = {}
-    for file in corpus_files(path):
+    for file in corpus_files(path, confine_to=root):
         if file.parent != path or file.name.lower() in METADATA_FILES:
             continue
         language = language_of(file)
@@ -127,15 +149,17 @@ def open_parallel(folder: str | Path, *, reference: str | None = None) -> Parall
         near = difflib.get_close_matches(reference, list(files), n=3)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
         raise UserError(f"reference language {reference!r} is not in {folder}{hint}")
-    return ParallelCorpus(path, files, _read_index(path), reference)
+    return ParallelCorpus(path, files, _read_index(path, root), reference, root)
 
 
-def _read_index(folder: Path) -> dict[str, LanguageInfo]:
+def _read_index(folder: Path, confine_to: Path | None) -> dict[str, LanguageInfo]:
     index = folder / "index.tsv"
     info: dict[str, LanguageInfo] = {}
     if not index.is_file():
         return info
-    lines = index.read_text(encoding="utf-8", errors="replace").splitlines()
+    if confine_to is not None:
+        check_inside(index, confine_to)
+    lines = index.read_text(encoding="utf-8-sig", errors="replace").splitlines()
     header = lines[0].split("\t") if lines else []
     columns = {name: i for i, name in enumerate(header)}
     if "key" not in columns:

@@ -2,6 +2,12 @@
 
 Memory does not grow with the corpus: files are read line by line, and a line longer than
 ``MAX_SEGMENT_BYTES`` is cut into several segments at UTF-8 character boundaries.
+
+What a segment is: a line of a plain-text file without its line break (``\n`` or ``\r\n``),
+blank lines skipped; a TSV row's text column; a JSONL record's text field; or, with
+``whole_files``, a plain-text file whole (line breaks and blank lines included, cut only every
+``MAX_SEGMENT_BYTES``). A UTF-8 byte-order mark at the start of a file is not text and is
+dropped (it would make the first TSV id ``\ufeff1`` and be counted as a character).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from toksmith.errors import UserError
 MAX_SEGMENT_BYTES = 4 * 1024 * 1024
 Errors = Literal["strict", "replace"]
 SKIPPED_DIRS = {"__pycache__", ".git", ".hg", ".svn", "node_modules", ".venv"}
+BOM = "\ufeff"
+REPLACEMENT_BYTES = len("\ufffd".encode())  # 3: what one U+FFFD costs in UTF-8
 
 
 @dataclass
@@ -38,30 +46,41 @@ class ReadStats:
 
     files: int = 0
     segments: int = 0
-    bytes: int = 0
+    bytes: int = 0  # bytes read from the files (after gzip), markup and line breaks included
     replaced_bytes: int = 0  # invalid UTF-8 bytes replaced by U+FFFD under errors="replace"
+    replacements: int = 0  # U+FFFD characters put in their place (one per invalid sequence)
+
+    @property
+    def replacement_excess_bytes(self) -> int:
+        """How many more UTF-8 bytes the decoded text has than the file had where invalid
+        bytes were replaced: each U+FFFD is 3 bytes but stands for ``replaced_bytes`` bytes.
+        Subtract it from the text's UTF-8 size to get the size of the file's text."""
+        return REPLACEMENT_BYTES * self.replacements - self.replaced_bytes
 
 
-def corpus_files(source: str | Path) -> list[Path]:
+def corpus_files(source: str | Path, *, confine_to: str | Path | None = None) -> list[Path]:
     """The files a corpus argument names: a file, every text file below a folder, or a glob.
 
     Hidden files, ``__pycache__`` and files that look binary (a NUL byte in their first 8 KiB)
-    are left out of folders.
+    are left out of folders. With ``confine_to`` (a folder), a file whose resolved path (links
+    followed) is outside that folder raises a UserError naming it: a server passes its root so
+    that a symlink inside a corpus folder cannot make it read any other file.
     """
     text = str(source)
     path = Path(text).expanduser()
     if path.is_file():
-        return [path]
+        return _confined([path], confine_to)
     if path.is_dir():
-        files = [
+        candidates = [
             p
             for p in sorted(path.rglob("*"))
             if p.is_file()
             and not any(
                 part.startswith(".") or part in SKIPPED_DIRS for part in p.relative_to(path).parts
             )
-            and not _looks_binary(p)
         ]
+        # Checked before _looks_binary opens them: nothing outside is read, not even a byte.
+        files = [p for p in _confined(candidates, confine_to) if not _looks_binary(p)]
         if not files:
             raise UserError(f"corpus folder {text} holds no text files")
         return files
@@ -69,8 +88,28 @@ def corpus_files(source: str | Path) -> list[Path]:
         matches = [Path(p) for p in sorted(glob.glob(text, recursive=True)) if Path(p).is_file()]
         if not matches:
             raise UserError(f"corpus pattern {text!r} matches no files")
-        return matches
+        return _confined(matches, confine_to)
     raise UserError(f"corpus {text!r} does not exist (expected a file, a folder, a glob or -)")
+
+
+def check_inside(path: str | Path, folder: str | Path) -> None:
+    """Raise a UserError naming ``path`` unless it resolves (links followed) inside ``folder``.
+
+    The message names the path as given, never where a link points."""
+    root = Path(folder).expanduser().resolve()
+    try:
+        resolved = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        raise UserError(f"{path}: cannot be resolved (a symlink loop?)") from None
+    if not resolved.is_relative_to(root):
+        raise UserError(f"{path}: leads outside {folder} (through a link); refusing to read it")
+
+
+def _confined(files: list[Path], confine_to: str | Path | None) -> list[Path]:
+    if confine_to is not None:
+        for file in files:
+            check_inside(file, confine_to)
+    return files
 
 
 def iter_segments(
@@ -82,22 +121,28 @@ def iter_segments(
     keep_blank: bool = False,
     stats: ReadStats | None = None,
     allow_empty: bool = False,
+    confine_to: str | Path | None = None,
 ) -> Iterator[Segment]:
     """Yield the segments of a corpus, streaming.
 
     ``source`` is a file, folder, glob, or ``"-"`` for stdin. The format of each file follows
     its name (``.gz`` removed first): ``.jsonl``/``.ndjson`` read ``text_field`` of each
     record, ``.tsv`` reads ``id<TAB>text`` rows, anything else is plain text with one segment
-    per line, or one per file with ``whole_files``. Invalid UTF-8 raises a UserError naming the
-    file and byte offset, unless ``errors="replace"``, which counts replacements in ``stats``.
-    An empty corpus raises a UserError unless ``allow_empty``.
+    per line (without the line break; blank lines are skipped unless ``keep_blank``), or one
+    per file with ``whole_files`` (every byte kept). A leading byte-order mark is dropped.
+    Invalid UTF-8 raises a UserError naming the file and byte offset, unless
+    ``errors="replace"``, which counts replacements in ``stats``. An empty corpus raises a
+    UserError unless ``allow_empty``. ``confine_to`` refuses files outside a folder (see
+    :func:`corpus_files`); stdin is then refused too.
     """
     stats = stats if stats is not None else ReadStats()
     non_blank = 0
     if str(source) == "-":
+        if confine_to is not None:
+            raise UserError(f"stdin ('-') is not a file inside {confine_to}")
         sources: list[tuple[str, BinaryIO | Path]] = [("<stdin>", sys.stdin.buffer)]
     else:
-        sources = [(str(p), p) for p in corpus_files(source)]
+        sources = [(str(p), p) for p in corpus_files(source, confine_to=confine_to)]
     for name, handle_or_path in sources:
         stats.files += 1
         for segment in _iter_file(name, handle_or_path, errors, text_field, whole_files, stats):
@@ -112,9 +157,29 @@ def iter_segments(
         raise UserError(f"corpus {source} is empty: no non-blank text segments")
 
 
-def iter_texts(source: str | Path, **options) -> Iterator[str]:
-    """Only the text of :func:`iter_segments`."""
-    for segment in iter_segments(source, **options):
+def iter_texts(
+    source: str | Path,
+    *,
+    errors: Errors = "strict",
+    text_field: str = "text",
+    whole_files: bool = False,
+    keep_blank: bool = False,
+    stats: ReadStats | None = None,
+    allow_empty: bool = False,
+    confine_to: str | Path | None = None,
+) -> Iterator[str]:
+    """Only the text of :func:`iter_segments` (same options)."""
+    segments = iter_segments(
+        source,
+        errors=errors,
+        text_field=text_field,
+        whole_files=whole_files,
+        keep_blank=keep_blank,
+        stats=stats,
+        allow_empty=allow_empty,
+        confine_to=confine_to,
+    )
+    for segment in segments:
         yield segment.text
 
 
@@ -173,6 +238,8 @@ def _iter_lines(
             cut = len(data) if complete else _utf8_boundary(data)
             data, carry = data[:cut], data[cut:]
             text = _decode(data, name, offset, errors, stats)
+            if offset == 0:
+                text = text.removeprefix(BOM)
             offset += len(data)
             stats.bytes += len(piece)
             yield line_number, text.rstrip("\r\n")
@@ -206,16 +273,19 @@ def _decode(data: bytes, name: str, offset: int, errors: Errors, stats: ReadStat
                 f"{name}: invalid UTF-8 at byte {offset + error.start} "
                 "(use --errors replace to replace invalid bytes and count them)"
             ) from None
-    replaced = 0
+    replaced = replacements = 0
 
-    def count_and_replace(error: UnicodeDecodeError) -> tuple[str, int]:
-        nonlocal replaced
+    def count_and_replace(error: UnicodeError) -> tuple[str, int]:
+        nonlocal replaced, replacements
+        assert isinstance(error, UnicodeDecodeError)
         replaced += error.end - error.start
+        replacements += 1
         return "\ufffd", error.end
 
     codecs.register_error("toksmith-count", count_and_replace)
     text = data.decode("utf-8", errors="toksmith-count")
     stats.replaced_bytes += replaced
+    stats.replacements += replacements
     return text
 
 
@@ -271,10 +341,12 @@ def _whole_file(name: str, raw: BinaryIO, errors: Errors, stats: ReadStats) -> I
             cut = data.rfind(b"\n") + 1 or _utf8_boundary(data)
             data, carry = data[:cut], data[cut:]
             if data:
-                yield Segment(_decode(data, name, offset, errors, stats), "file", name)
+                text = _decode(data, name, offset, errors, stats)
+                yield Segment(text.removeprefix(BOM) if offset == 0 else text, "file", name)
                 offset += len(data)
         if carry:
-            yield Segment(_decode(carry, name, offset, errors, stats), "file", name)
+            text = _decode(carry, name, offset, errors, stats)
+            yield Segment(text.removeprefix(BOM) if offset == 0 else text, "file", name)
     except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise UserError(f"{name}: cannot read ({error})") from None
 

@@ -17,12 +17,12 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-def bytes_per_token(n_bytes: int, n_tokens: int) -> float:
+def bytes_per_token(n_bytes: float, n_tokens: float) -> float:
     """UTF-8 bytes per token: higher means better compression."""
     return ratio(n_bytes, n_tokens)
 
 
-def chars_per_token(n_chars: int, n_tokens: int) -> float:
+def chars_per_token(n_chars: float, n_tokens: float) -> float:
     """Unicode code points per token."""
     return ratio(n_chars, n_tokens)
 
@@ -37,7 +37,15 @@ def fertility(n_tokens: float, n_words: float) -> float:
 def continued_word_ratio(tokens_per_word: Iterable[tuple[int, float]]) -> float:
     """Share of word occurrences split into two or more tokens (Rust et al., 2021).
 
-    ``tokens_per_word`` yields ``(number of tokens of the word, occurrences)`` pairs.
+    ``tokens_per_word`` yields ``(number of tokens of the word, occurrences)`` pairs. toksmith
+    counts a word's tokens with :meth:`Tokenizer.encode_words`: the word as it appears after a
+    space in running text, without a first token that is only whitespace. Such a token (a bare
+    ``" "`` that cl100k and Llama 3 put before digits, the extra ``"▁"`` SentencePiece gives a
+    word that already has a space before it) holds none of the word's characters: it is the
+    boundary between words, and fertility still charges it to the running text. Rust et al.
+    measure how words are cut into subwords, i.e. whether a word's own characters fit in one
+    token; counting the boundary would call every number and, in SentencePiece models, every
+    word "continued".
     """
     split, total = 0.0, 0.0
     for n_tokens, occurrences in tokens_per_word:
@@ -80,6 +88,16 @@ def partial_char_token_ratio(token_counts: np.ndarray, partial_mask: np.ndarray)
     """Share of produced tokens whose bytes are not a sequence of whole UTF-8 characters."""
     total = int(token_counts.sum())
     return ratio(int(token_counts[partial_mask].sum()), total)
+
+
+def id_share(token_counts: np.ndarray, ids: Iterable[int]) -> float:
+    """Share of produced tokens whose id is one of ``ids`` (e.g. the unknown-token ids, or the
+    byte-fallback pieces); 0 when ``ids`` is empty, NaN when no token was produced."""
+    total = float(token_counts.sum())
+    if total == 0:
+        return math.nan
+    chosen = np.fromiter((i for i in ids if 0 <= i < len(token_counts)), dtype=np.int64)
+    return float(token_counts[chosen].sum()) / total
 
 
 def partial_char_mask(vocab_bytes: list[bytes]) -> np.ndarray:

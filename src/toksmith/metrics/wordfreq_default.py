@@ -19,10 +19,13 @@ from toksmith.metrics import formulas
 from toksmith.metrics.compare import (
     CompareResult,
     MetricRow,
-    Progress,
     TokenizerInfo,
     _partial_mask,
+    is_baseline,
+    quality_notes,
+    without_vocabulary_measures,
 )
+from toksmith.progress import Progress
 from toksmith.tokenizers import Tokenizer
 
 RUNNING_WORDS = 1_000_000
@@ -90,6 +93,7 @@ def compare_wordfreq(
         reference=None,
         results=rows,
         corpus=f"wordfreq (top {top_n} words per language, per {RUNNING_WORDS:,} running words)",
+        notes=quality_notes(rows),
     )
 
 
@@ -110,7 +114,7 @@ def _language_row(
     tokens = float((lengths * occurrences).sum())
     n_bytes = float((word_bytes * occurrences).sum())
     n_chars = float((word_chars * occurrences).sum())
-    return MetricRow(
+    row = MetricRow(
         tokenizer=tokenizer.name,
         language=language,
         tokens=round(tokens),
@@ -129,4 +133,7 @@ def _language_row(
         partial_char_token_ratio=formulas.partial_char_token_ratio(
             counts, _partial_mask(tokenizer, len(counts))
         ),
+        unknown_token_ratio=formulas.id_share(counts, tokenizer.unknown_ids),
+        byte_fallback_ratio=formulas.id_share(counts, tokenizer.byte_fallback_ids),
     )
+    return without_vocabulary_measures(row) if is_baseline(tokenizer.backend) else row

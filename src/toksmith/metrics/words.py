@@ -10,8 +10,6 @@ therefore tokens per character (or cluster), not per dictionary word.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import regex
 
 # A word starts at a word boundary with a word character and ends at the next boundary.
@@ -21,8 +19,3 @@ WORD = regex.compile(r"(?wV1)\b\w.*?\b")
 def find_words(text: str) -> list[str]:
     """The words of ``text`` in order."""
     return WORD.findall(text)
-
-
-def count_words(text: str) -> Counter[str]:
-    """How often each word occurs in ``text``."""
-    return Counter(WORD.findall(text))

@@ -11,8 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
+from threading import Lock
+from typing import Any
 
 import numpy as np
+
+from toksmith.errors import UserError
+
+SPECIAL_POLICIES = ("text", "allow")
+"""How special-token strings in a text are encoded: ``text`` as plain text (the default),
+``allow`` as the special tokens themselves (HF ``tokenizers``' default, tiktoken's
+``allowed_special="all"``)."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,16 @@ class Pipeline:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+_FALLBACK_LOCK = Lock()
+
+
+def split_ids(flat: np.ndarray, lengths: np.ndarray) -> list[list[int]]:
+    """Lists of ids from all ids concatenated and the number of ids of each."""
+    ends = np.cumsum(lengths)
+    values = flat.tolist()
+    return [values[end - length : end] for end, length in zip(ends.tolist(), lengths.tolist())]
+
+
 def flatten_ids(encoded: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Lists of ids as arrays: all ids concatenated (int64) and the number of ids of each."""
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
@@ -33,19 +52,42 @@ def flatten_ids(encoded: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarra
     return flat, lengths
 
 
+def check_special_policy(special: str) -> str:
+    """``special`` when it is one of :data:`SPECIAL_POLICIES`, else a UserError."""
+    if special not in SPECIAL_POLICIES:
+        raise UserError(
+            f"special-token policy {special!r} is not one of {', '.join(SPECIAL_POLICIES)}"
+        )
+    return special
+
+
 class Tokenizer(ABC):
     """A loaded tokenizer.
 
     Subclasses set ``name``, ``backend`` (``"hf"``, ``"tiktoken"``, ``"sentencepiece"``,
-    ``"tekken"``), ``source`` (the file it was read from, and the package that shipped it) and
-    ``byte_exact``: True when the concatenated :meth:`token_bytes` of an encoding always equal
-    the UTF-8 bytes of the encoded text (byte-level BPE without normalization).
+    ``"tekken"``, ``"whitespace"``), ``source`` (the file it was read from, and the package that
+    shipped it), ``byte_exact`` (True when the concatenated :meth:`token_bytes` of an encoding
+    always equal the UTF-8 bytes of the encoded text: byte-level BPE without normalization) and
+    ``special_policy`` (see :data:`SPECIAL_POLICIES`).
+
+    The members below the abstract ones describe the vocabulary for features (audits, mixture
+    inference, bridging). A backend that cannot provide one raises a UserError naming the
+    tokenizer and the member, so a feature never works from a silent default.
     """
 
     name: str
     backend: str
     source: str
     byte_exact: bool = False
+    special_policy: str = "text"
+    engine: str = "vendor"
+    """What encodes: ``"vendor"`` (the vendor's own library) or a fast engine proven to give
+    its ids (``"fastokens"``); see :mod:`toksmith.tokenizers.fast`."""
+    engine_note: str = ""
+    """Why that engine: the parity result, or why the vendor engine serves."""
+    fast_fallbacks: int = 0
+    """Calls the fast engine raised on and the vendor engine answered instead."""
+    fast_engine: Any = None  # a toksmith.tokenizers.fast.FastEngine, or a lazy builder of one
 
     @property
     @abstractmethod
@@ -59,7 +101,9 @@ class Tokenizer(ABC):
 
     @abstractmethod
     def encode(self, text: str) -> list[int]:
-        """Token ids for ``text``, as plain text: special-token strings are not recognised."""
+        """Token ids for ``text``. Under ``special_policy == "text"`` special-token strings are
+        plain text; under ``"allow"`` they become the special tokens. A lone surrogate in
+        ``text`` is a UserError (the :func:`toksmith.text.clean_text` rule)."""
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         """Encode many texts; backends override this with their own parallel batch encoder."""
@@ -76,6 +120,78 @@ class Tokenizer(ABC):
     @abstractmethod
     def pipeline(self) -> Pipeline:
         """A description of the normalizer, pre-tokenizer, model and decoder."""
+
+    # ---- what features read about the vocabulary ---------------------------------------------
+
+    def _lacks(self, member: str) -> UserError:
+        return UserError(
+            f"tokenizer {self.name!r} ({self.backend} backend) does not provide {member}"
+        )
+
+    @property
+    def unknown_ids(self) -> frozenset[int]:
+        """Ids of unknown tokens (``<unk>``, ``[UNK]``): text mapped to them is lost."""
+        raise self._lacks("unknown_ids")
+
+    @property
+    def byte_fallback_ids(self) -> frozenset[int]:
+        """Ids of SentencePiece-style byte-fallback pieces (``<0x41>``); empty for others."""
+        raise self._lacks("byte_fallback_ids")
+
+    @property
+    def unused_ids(self) -> frozenset[int]:
+        """Ids the backend itself marks as unused/reserved (SentencePiece UNUSED pieces)."""
+        raise self._lacks("unused_ids")
+
+    @property
+    def pattern(self) -> str | None:
+        """The pre-tokenization regex (tiktoken ``pat_str``, an HF Split pattern, the GPT-2
+        pattern of an HF ByteLevel pre-tokenizer), or None when there is none."""
+        raise self._lacks("a pre-tokenization pattern")
+
+    @property
+    def continuation_prefix(self) -> str | None:
+        """The WordPiece continuation mark (``##``), or None for other models."""
+        raise self._lacks("continuation_prefix")
+
+    @property
+    def byte_encoding(self) -> str | None:
+        """How vocabulary entries spell bytes: ``"gpt2"`` (GPT-2 byte-to-unicode stand-ins),
+        ``"raw"`` (the entries are the bytes themselves, as in rank files), or None."""
+        raise self._lacks("byte_encoding")
+
+    def merges(self) -> list[tuple[bytes, bytes]]:
+        """The BPE merge list in the order it was learned, as (left, right) bytes; a
+        UserError for tokenizers that are not BPE."""
+        raise self._lacks("a BPE merge list")
+
+    def token_label(self, token_id: int) -> str | None:
+        """The vocabulary string of ``token_id`` as the backend stores it (``Ġthe``, ``▁the``,
+        ``##ing``, ``<|endoftext|>``); for rank files, only special tokens have one. None for
+        an id no token holds."""
+        raise self._lacks("token labels")
+
+    def normalizer_spec(self) -> dict[str, Any] | None:
+        """The normalizer as an HF ``tokenizer.json`` stage (a dict), or None when none."""
+        raise self._lacks("an HF normalizer")
+
+    def pre_tokenizer_spec(self) -> dict[str, Any] | None:
+        """The pre-tokenizer as an HF ``tokenizer.json`` stage (a dict), or None when none."""
+        raise self._lacks("an HF pre-tokenizer")
+
+    def pre_tokens(self, text: str) -> list[bytes]:
+        """The pieces ``text`` is cut into before the model sees it (after normalization), as
+        bytes: BPE merges never cross their boundaries."""
+        raise self._lacks("a pre-tokenizer")
+
+    def encode_bytes(self, data: bytes) -> list[int]:
+        """The encoding of ``data``, which need not be valid UTF-8 (it may end inside a
+        character); only byte-level backends provide it."""
+        raise self._lacks("encoding of raw bytes")
+
+    def special_strings(self) -> dict[str, int]:
+        """The strings of special tokens that ``special_policy == "allow"`` recognises."""
+        raise self._lacks("special-token strings")
 
     @cached_property
     def vocab_bytes(self) -> list[bytes]:
@@ -99,7 +215,10 @@ class Tokenizer(ABC):
 
         Each word is encoded with a leading space so byte-level BPE vocabularies use their
         space-prefixed forms; a first token that is only whitespace is dropped, so backends
-        that add their own word-boundary marker are not charged twice.
+        that add their own word-boundary marker are not charged twice. That token (a bare
+        " " before digits, SentencePiece's extra "▁") holds none of the word's characters: it
+        is the word boundary, not a subword (Rust et al. 2021; see
+        :func:`toksmith.metrics.formulas.continued_word_ratio`).
         """
         encoded = self.encode_batch([" " + word for word in words])
         blank = self.blank_token_ids
@@ -115,6 +234,31 @@ class Tokenizer(ABC):
     def encode_word(self, word: str) -> list[int]:
         """:meth:`encode_words` for one word."""
         return self.encode_words([word])[0]
+
+    def _fast_batch_numpy(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The fast engine's ids of ``texts`` as :meth:`encode_batch_numpy` gives them, or
+        None: no fast engine, not started for so little text, or it raised on this call
+        (counted in :attr:`fast_fallbacks`; the caller then asks the vendor engine)."""
+        lazy = self.fast_engine
+        if lazy is None:
+            return None
+        engine = lazy.get(texts)
+        if engine is None:
+            return None
+        try:
+            return self._fast_ids(engine, texts)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # a Rust panic is a BaseException
+            with _FALLBACK_LOCK:
+                self.fast_fallbacks += 1
+            return None
+
+    def _fast_ids(self, engine: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The fast engine's ids for ``texts`` in this tokenizer's id space (adapters with an
+        id offset or a cutting rule override it)."""
+        flat, lengths = engine.encode_batch_numpy(texts)
+        return flat, lengths
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} ({self.backend}, {self.vocab_size} ids)>"

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, cached_property
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tokenizers import Tokenizer as HFTokenizer
 
 from toksmith.errors import UserError
-from toksmith.tokenizers.base import Pipeline, Tokenizer
+from toksmith.tokenizers.base import Pipeline, Tokenizer, check_special_policy, split_ids
+from toksmith.tokenizers.failures import backend_errors, backend_failure
 
 _BYTE_FALLBACK_PIECE = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 METASPACE = "\u2581"
@@ -34,6 +36,16 @@ def byte_level_alphabet() -> dict[str, int]:
             stand_in[byte] = chr(256 + extra)
             extra += 1
     return {char: byte for byte, char in stand_in.items()}
+
+
+@cache
+def _byte_level_tables() -> tuple[dict[int, int], re.Pattern[str]]:
+    """A ``str.translate`` table from stand-in characters to the code points of their bytes
+    (so ``.encode("latin-1")`` gives the bytes), and a regex finding any other character."""
+    alphabet = byte_level_alphabet()
+    table = {ord(char): byte for char, byte in alphabet.items()}
+    not_stand_in = re.compile("[^" + "".join(re.escape(char) for char in alphabet) + "]")
+    return table, not_stand_in
 
 
 def _stage_name(stage: dict | None) -> str:
@@ -57,25 +69,38 @@ def _stage_types(stage: dict | None) -> set[str]:
     return types
 
 
+# The GPT-2 pre-tokenization regex: what an HF ByteLevel pre-tokenizer with use_regex splits by.
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+# The regex of HF's Whitespace pre-tokenizer.
+WHITESPACE_PATTERN = r"\w+|[^\w\s]+"
+
+
 class HFJsonTokenizer(Tokenizer):
     """An HF ``tokenizers.Tokenizer`` read from ``tokenizer.json``."""
 
     backend = "hf"
 
-    def __init__(self, config: dict, *, name: str, source: str) -> None:
+    def __init__(self, config: dict, *, name: str, source: str, special: str = "text") -> None:
+        self.special_policy = check_special_policy(special)
+        _validate_regexes(config, source)
         try:
-            self.hf = HFTokenizer.from_str(json.dumps(config))
+            with backend_errors(name, "load"):
+                self.hf = HFTokenizer.from_str(json.dumps(config))
+        except UserError:
+            raise
         except Exception as error:  # the Rust side raises a plain Exception
             raise UserError(f"{source}: HF tokenizers cannot load it ({error})") from None
         # Counting must see every token: a saved padding or truncation setting would hide some.
         self.hf.no_padding()
         self.hf.no_truncation()
-        # Plain text is encoded as text: "<|endoftext|>" typed by a user is not a control token.
-        self.hf.encode_special_tokens = True
+        # Under the "text" policy "<|endoftext|>" typed by a user is not a control token;
+        # under "allow" it is, as HF tokenizers does by default.
+        self.hf.encode_special_tokens = special == "text"
         self.config = config
         self.name = name
         self.source = source
         model = config.get("model") or {}
+        self._model = model
         decoder_types = _stage_types(config.get("decoder"))
         pre_types = _stage_types(config.get("pre_tokenizer"))
         self.is_byte_level = "ByteLevel" in decoder_types or "ByteLevel" in pre_types
@@ -86,9 +111,11 @@ class HFJsonTokenizer(Tokenizer):
             and not (_stage_types(config.get("normalizer")) - {"Sequence"})
             and not _adds_prefix_space(config.get("pre_tokenizer"))
         )
-        self._special_ids = frozenset(
-            token["id"] for token in config.get("added_tokens", []) if token.get("special")
-        )
+        added = config.get("added_tokens", [])
+        self._special_ids = frozenset(token["id"] for token in added if token.get("special"))
+        self._special_strings = {
+            str(token["content"]): int(token["id"]) for token in added if token.get("special")
+        }
         self._vocab_size = self.hf.get_vocab_size(with_added_tokens=True)
         id_to_token = {}
         for token, token_id in self.hf.get_vocab(with_added_tokens=True).items():
@@ -105,17 +132,35 @@ class HFJsonTokenizer(Tokenizer):
         return self._special_ids
 
     def encode(self, text: str) -> list[int]:
-        return self.hf.encode(text, add_special_tokens=False).ids
+        fast = self._fast_batch_numpy([text])
+        if fast is not None:
+            return [int(i) for i in fast[0]]
+        try:
+            return self.hf.encode(text, add_special_tokens=False).ids
+        except BaseException as error:
+            raise backend_failure(self.name, "encode", error, [text]) from None
 
     def _encodings(self, texts: Sequence[str]) -> list:
         # encode_batch_fast (tokenizers >= 0.20) skips the offsets nothing here reads.
-        encode_fast = getattr(self.hf, "encode_batch_fast", self.hf.encode_batch)
-        return encode_fast(list(texts), add_special_tokens=False)
+        try:
+            return self.hf.encode_batch_fast(list(texts), add_special_tokens=False)
+        except BaseException as error:
+            raise backend_failure(self.name, "encode", error, texts) from None
 
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
+        fast = self._fast_batch_numpy(texts)
+        if fast is not None:
+            return split_ids(*fast)
         return [e.ids for e in self._encodings(texts)]
 
     def encode_batch_numpy(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        fast = self._fast_batch_numpy(texts)
+        if fast is not None:
+            return fast
+        return self.vendor_batch_numpy(texts)
+
+    def vendor_batch_numpy(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`encode_batch_numpy` by HF ``tokenizers`` itself (the parity reference)."""
         encodings = self._encodings(texts)
         lengths = np.fromiter(map(len, encodings), dtype=np.int64, count=len(encodings))
         flat = np.fromiter(
@@ -123,8 +168,26 @@ class HFJsonTokenizer(Tokenizer):
         )
         return flat, lengths
 
+    def build_fast_engine(self) -> Any:
+        """A fastokens engine for this tokenizer.json, or None (see :mod:`.fast`)."""
+        from toksmith.tokenizers.fast import hf_engine
+
+        return hf_engine(self.config, special=self.special_policy)
+
+    def parity_key(self) -> str:
+        """A hash of what the encoding depends on: the tokenizer.json and the special policy."""
+        import hashlib
+
+        text = json.dumps(self.config, sort_keys=True, ensure_ascii=False)
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16)
+        digest.update(self.special_policy.encode())
+        return digest.hexdigest()
+
     def decode(self, ids: Sequence[int]) -> str:
-        return self.hf.decode(list(ids), skip_special_tokens=False)
+        try:
+            return self.hf.decode(list(ids), skip_special_tokens=False)
+        except BaseException as error:
+            raise backend_failure(self.name, "decode", error) from None
 
     def token_bytes(self, token_id: int) -> bytes:
         if token_id in self._special_ids:
@@ -138,10 +201,14 @@ class HFJsonTokenizer(Tokenizer):
             and token.startswith(self.continuing_prefix)
         ):
             token = token[len(self.continuing_prefix) :]
+        return self._piece_bytes(token)
+
+    def _piece_bytes(self, token: str) -> bytes:
+        """The bytes a vocabulary string (or one side of a merge) stands for."""
         if self.is_byte_level:
-            alphabet = byte_level_alphabet()
-            if all(char in alphabet for char in token):
-                return bytes(alphabet[char] for char in token)
+            table, not_stand_in = _byte_level_tables()
+            if not_stand_in.search(token) is None:
+                return token.translate(table).encode("latin-1")
             return token.encode("utf-8")  # an added token stored as plain text
         if self.is_wordpiece:
             return token.encode("utf-8")
@@ -149,6 +216,89 @@ class HFJsonTokenizer(Tokenizer):
         if match:
             return bytes([int(match.group(1), 16)])
         return token.replace(METASPACE, " ").encode("utf-8")
+
+    # ---- what features read ---------------------------------------------------------------
+
+    @cached_property
+    def unknown_ids(self) -> frozenset[int]:  # type: ignore[override]
+        ids = set()
+        unk = self._model.get("unk_token")
+        unk_token_id = self.hf.token_to_id(unk) if isinstance(unk, str) else None
+        if unk_token_id is not None:
+            ids.add(unk_token_id)
+        unk_id = self._model.get("unk_id")  # Unigram
+        if self._model.get("type") == "Unigram" and isinstance(unk_id, int):
+            ids.add(unk_id)
+        return frozenset(ids)
+
+    @cached_property
+    def byte_fallback_ids(self) -> frozenset[int]:  # type: ignore[override]
+        if not self._model.get("byte_fallback"):
+            return frozenset()
+        return frozenset(
+            token_id
+            for token_id, token in self._id_to_token.items()
+            if token_id not in self._special_ids and _BYTE_FALLBACK_PIECE.match(token)
+        )
+
+    @property
+    def unused_ids(self) -> frozenset[int]:
+        return frozenset()
+
+    @cached_property
+    def pattern(self) -> str | None:  # type: ignore[override]
+        return _pre_tokenizer_pattern(self.config.get("pre_tokenizer"))
+
+    @property
+    def continuation_prefix(self) -> str | None:
+        return (self.continuing_prefix or None) if self.is_wordpiece else None
+
+    @property
+    def byte_encoding(self) -> str | None:
+        return "gpt2" if self.is_byte_level else None
+
+    def merges(self) -> list[tuple[bytes, bytes]]:
+        return list(self._merges)
+
+    @cached_property
+    def _merges(self) -> tuple[tuple[bytes, bytes], ...]:
+        kind = self._model.get("type", "?")
+        if kind != "BPE":
+            raise UserError(f"tokenizer {self.name!r} is a {kind} model, which has no merge list")
+        merges = []
+        for entry in self._model.get("merges") or []:
+            left, right = entry.split(" ", 1) if isinstance(entry, str) else entry
+            merges.append((self._piece_bytes(left), self._piece_bytes(right)))
+        return tuple(merges)
+
+    def token_label(self, token_id: int) -> str | None:
+        return self._id_to_token.get(token_id)
+
+    def normalizer_spec(self) -> dict[str, Any] | None:
+        return self.config.get("normalizer") or None
+
+    def pre_tokenizer_spec(self) -> dict[str, Any] | None:
+        return self.config.get("pre_tokenizer") or None
+
+    def pre_tokens(self, text: str) -> list[bytes]:
+        normalizer = self.hf.normalizer
+        pre_tokenizer = self.hf.pre_tokenizer
+        try:
+            if normalizer is not None:
+                text = normalizer.normalize_str(text)
+            if pre_tokenizer is None:
+                pieces = [text]
+            else:
+                pieces = [piece for piece, _ in pre_tokenizer.pre_tokenize_str(text)]
+        except BaseException as error:
+            raise backend_failure(self.name, "pre-tokenize", error, [text]) from None
+        if self.is_byte_level:
+            alphabet = byte_level_alphabet()
+            return [bytes(alphabet[char] for char in piece) for piece in pieces]
+        return [piece.encode("utf-8") for piece in pieces]
+
+    def special_strings(self) -> dict[str, int]:
+        return dict(self._special_strings)
 
     def pipeline(self) -> Pipeline:
         model = self.config.get("model") or {}
@@ -160,6 +310,53 @@ class HFJsonTokenizer(Tokenizer):
         )
 
 
+def _pre_tokenizer_pattern(stage: dict | None) -> str | None:
+    """The first regex a pre-tokenizer splits by: a Split pattern, or the GPT-2 pattern of a
+    ByteLevel pre-tokenizer with ``use_regex``, or HF's Whitespace regex."""
+    if not stage:
+        return None
+    kind = stage.get("type")
+    if kind == "Split":
+        pattern = stage.get("pattern") or {}
+        if "Regex" in pattern:
+            return str(pattern["Regex"])
+        if "String" in pattern:
+            return re.escape(str(pattern["String"]))
+    if kind == "ByteLevel" and stage.get("use_regex", True):
+        return GPT2_PATTERN
+    if kind == "Whitespace":
+        return WHITESPACE_PATTERN
+    for sub in stage.get("pretokenizers", []) or []:
+        found = _pre_tokenizer_pattern(sub)
+        if found is not None:
+            return found
+    return None
+
+
+def _stage_regexes(stage: object) -> list[str]:
+    """Every ``{"Regex": ...}`` pattern inside a pipeline stage (Split, Replace, nested)."""
+    found: list[str] = []
+    if isinstance(stage, dict):
+        for key, value in stage.items():
+            if key == "Regex" and isinstance(value, str):
+                found.append(value)
+            else:
+                found.extend(_stage_regexes(value))
+    elif isinstance(stage, list):
+        for item in stage:
+            found.extend(_stage_regexes(item))
+    return found
+
+
+def _validate_regexes(config: dict, source: str) -> None:
+    """Compile and trial every regex of the normalizer and pre-tokenizer (see validate.py)."""
+    from toksmith.tokenizers.validate import validate_pattern
+
+    for key in ("normalizer", "pre_tokenizer"):
+        for pattern in dict.fromkeys(_stage_regexes(config.get(key))):
+            validate_pattern(pattern, f"{source} ({key.replace('_', '-')})")
+
+
 def _adds_prefix_space(stage: dict | None) -> bool:
     if not stage:
         return False
@@ -168,7 +365,9 @@ def _adds_prefix_space(stage: dict | None) -> bool:
     return any(_adds_prefix_space(sub) for sub in stage.get("pretokenizers", []) or [])
 
 
-def load_hf_json(path: Path, *, name: str | None = None, source: str | None = None) -> Tokenizer:
+def load_hf_json(
+    path: Path, *, name: str | None = None, source: str | None = None, special: str = "text"
+) -> Tokenizer:
     """Load an HF ``tokenizer.json``; a folder is read through the ``tokenizer.json`` inside."""
     if path.is_dir():
         path = path / "tokenizer.json"
@@ -179,17 +378,33 @@ def load_hf_json(path: Path, *, name: str | None = None, source: str | None = No
     if not isinstance(config, dict) or "model" not in config:
         raise UserError(f"{path}: JSON without a 'model' entry is not an HF tokenizer.json")
     default_name = path.parent.name if path.name == "tokenizer.json" else path.stem
-    return HFJsonTokenizer(config, name=name or default_name, source=source or str(path))
+    return HFJsonTokenizer(
+        config, name=name or default_name, source=source or str(path), special=special
+    )
 
 
-def load_hf_hub(repo_id: str) -> Tokenizer:
+HUB_PROBE_TIMEOUT_S = 1.5
+
+
+def load_hf_hub(repo_id: str, special: str = "text") -> Tokenizer:
     """Load ``tokenizer.json`` of a hub repository from the local HF cache, else the hub.
 
-    Offline and not cached, this fails with a message saying so rather than hanging.
+    Offline and not cached, this fails at once with one message: with ``HF_HUB_OFFLINE`` set
+    the hub is not tried, and otherwise one connection attempt (at most
+    :data:`HUB_PROBE_TIMEOUT_S`) decides before huggingface_hub, which would retry for about
+    24 s and log every retry, is called.
     """
     cached = _find_in_hf_cache(repo_id)
     if cached is not None:
-        return load_hf_json(cached, name=repo_id, source=f"hf:{repo_id} (cache {cached})")
+        return load_hf_json(
+            cached, name=repo_id, source=f"hf:{repo_id} (cache {cached})", special=special
+        )
+    unreachable = (
+        f"hf:{repo_id}: not in the local HF cache and the hub cannot be reached "
+        "({why}); download it once while online or pass a file path"
+    )
+    if _hub_offline():
+        raise UserError(unreachable.format(why="HF_HUB_OFFLINE is set"))
     try:
         from huggingface_hub import hf_hub_download
     except ImportError:
@@ -197,14 +412,45 @@ def load_hf_hub(repo_id: str) -> Tokenizer:
             f"hf:{repo_id} is not in the local HF cache and huggingface_hub is not installed "
             "(pip install 'toksmith[hub]')"
         ) from None
+    problem = _hub_unreachable()
+    if problem is not None:
+        raise UserError(unreachable.format(why=problem))
+    import logging
+
+    hub_logger = logging.getLogger("huggingface_hub")
+    level = hub_logger.level
+    hub_logger.setLevel(logging.ERROR)  # no "Retrying in 1s" lines for a flaky connection
     try:
         downloaded = hf_hub_download(repo_id, "tokenizer.json")
-    except Exception as error:  # network errors come in many types
-        raise UserError(
-            f"hf:{repo_id}: not in the local HF cache and the hub cannot be reached "
-            f"({type(error).__name__}); download it once while online or pass a file path"
-        ) from None
-    return load_hf_json(Path(downloaded), name=repo_id, source=f"hf:{repo_id}")
+    except Exception as error:  # network and missing-repository errors come in many types
+        raise UserError(unreachable.format(why=type(error).__name__)) from None
+    finally:
+        hub_logger.setLevel(level)
+    return load_hf_json(Path(downloaded), name=repo_id, source=f"hf:{repo_id}", special=special)
+
+
+def _hub_offline() -> bool:
+    import os
+
+    value = os.environ.get("HF_HUB_OFFLINE", "") or os.environ.get("TRANSFORMERS_OFFLINE", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _hub_unreachable() -> str | None:
+    """Why the hub cannot be reached (one connection attempt), or None when it can."""
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    endpoint = urlsplit(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    try:
+        connection = socket.create_connection((host, port), timeout=HUB_PROBE_TIMEOUT_S)
+    except OSError as error:
+        return f"{host}: {error.strerror or type(error).__name__}"
+    connection.close()
+    return None
 
 
 def _find_in_hf_cache(repo_id: str) -> Path | None:

@@ -8,19 +8,19 @@ cores, large enough that a newline and the indentation after it stay in one sequ
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from toksmith.corpus import ReadStats, corpus_files, iter_segments
 from toksmith.corpus.read import Errors
 from toksmith.errors import UserError
-
-Progress = Callable[[str, float], None]
+from toksmith.progress import Progress
+from toksmith.results import Result
 
 
 @dataclass
-class CorpusInfo:
+class CorpusInfo(Result):
     """What a tokenizer was trained on: recorded in ``toksmith.json``."""
 
     sources: list[str]
@@ -121,7 +121,7 @@ _NO_SPACE_LANGUAGES = {"zh", "ja", "th", "my", "km", "lo"}
 
 
 @dataclass
-class WordfreqMix:
+class WordfreqMix(Result):
     """Word counts for several languages, balanced by temperature sampling."""
 
     languages: list[str]

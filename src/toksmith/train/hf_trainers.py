@@ -17,7 +17,7 @@ from toksmith.train.pretokenize import build_pre_tokenizer
 from toksmith.train.settings import TrainSettings
 
 
-def new_tokenizer(settings: TrainSettings, model: object) -> Tokenizer:
+def new_tokenizer(settings: TrainSettings, model: models.Model) -> Tokenizer:
     """An untrained HF tokenizer with the settings' normalizer, pre-tokenizer and decoder."""
     tokenizer = Tokenizer(model)
     normalizer = build_normalizer(settings.normalizer)
@@ -42,7 +42,7 @@ def trainer_vocab_size(settings: TrainSettings) -> int:
     return settings.vocab_size - len(settings.added_tokens)
 
 
-def make_trainer(settings: TrainSettings, vocab_size: int) -> object:
+def make_trainer(settings: TrainSettings, vocab_size: int) -> hf_trainers.Trainer:
     """The HF trainer for ``settings.algorithm`` (bpe, unigram or wordpiece)."""
     alphabet = pre_tokenizers.ByteLevel.alphabet()
     specials = list(settings.special_tokens)
@@ -78,7 +78,7 @@ def make_trainer(settings: TrainSettings, vocab_size: int) -> object:
     raise UserError(f"algorithm {settings.algorithm!r} is not trained through HF tokenizers")
 
 
-def make_model(settings: TrainSettings) -> object:
+def make_model(settings: TrainSettings) -> models.Model:
     if settings.algorithm in ("bpe", "superbpe"):
         return models.BPE()
     if settings.algorithm == "unigram":

@@ -28,14 +28,15 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-Progress = Callable[[str, float], None]
+from toksmith.progress import Progress
+from toksmith.results import Result
 
 
 @dataclass
-class LiBResult:
+class LiBResult(Result):
     """The learned lexicon, best-ranked first (byte-level strings, base bytes excluded)."""
 
     lexicon: list[str]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from toksmith.errors import UserError
+from toksmith.files import check_output_folder_path, folder_mode
 
 # Files a trained-tokenizer folder may hold; an existing folder with anything else is not ours
 # to replace.
@@ -44,7 +45,7 @@ def staging_folder(output: str | Path) -> Iterator[Path]:
         raise UserError(f"cannot write {target}: {error.strerror}") from None
     try:
         yield staging
-        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a result is not
+        staging.chmod(folder_mode())  # mkdtemp makes it private; a result is not
         _replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -70,7 +71,25 @@ def _replace(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def check_output_folder(
+    output: str | Path, inputs: Iterable[str | Path | None], *, force: bool = False
+) -> None:
+    """Refuse, before any training, an output folder that overlaps an input (see
+    :func:`check_folder_apart`); one that exists and is not a folder or not a trained
+    tokenizer; and an existing trained tokenizer folder unless ``force``."""
+    check_output_folder_path(output, inputs)
+    target = Path(output).expanduser()
+    if target.exists() and not target.is_dir():
+        raise UserError(f"cannot write {target}: it exists and is not a folder")
+    if target.is_dir():
+        names = {p.name for p in target.iterdir()}
+        foreign = sorted(names - OWN_FILES)
+        if foreign:
+            raise UserError(
+                f"cannot write {target}: the folder exists and holds other files "
+                f"({', '.join(foreign[:3])}); choose a new or empty folder"
+            )
+        if names and not force:
+            raise UserError(
+                f"{target} already holds a trained tokenizer: use --force to replace it"
+            )

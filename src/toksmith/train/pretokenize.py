@@ -58,17 +58,18 @@ SUPERWORD = (
 def resolve_pattern(pattern: str) -> str:
     """The regex for a preset name (gpt2, gpt4, cl100k, llama3, code, char) or a custom regex.
 
-    A custom regex is checked by compiling it in HF ``tokenizers``; a bad one is a UserError.
+    A custom regex is compiled in HF ``tokenizers`` (Oniguruma) and tried on adversarial text
+    (:func:`toksmith.tokenizers.validate_pattern`), so a pattern that does not compile or that
+    backtracks catastrophically is a UserError before any training starts.
     """
     if pattern in PATTERNS:
         return PATTERNS[pattern]
-    try:
-        Regex(pattern)
-    except Exception as error:  # the Rust side raises a plain Exception
-        raise UserError(
-            f"pre-tokenization pattern {pattern!r} is neither a preset "
-            f"({', '.join(PATTERNS)}) nor a valid regex ({error})"
-        ) from None
+    from toksmith.tokenizers import validate_pattern
+
+    validate_pattern(
+        pattern,
+        f"pre-tokenization pattern (neither a preset of {', '.join(PATTERNS)} nor a valid regex)",
+    )
     return pattern
 
 
@@ -102,7 +103,7 @@ def pre_tokenizer_config(pattern: str, numbers: str | None, *, byte_level: bool 
 
 def build_pre_tokenizer(pattern: str, numbers: str | None, *, byte_level: bool = True):  # noqa: ANN201
     """The HF pre-tokenizer object for :func:`pre_tokenizer_config`."""
-    stages = []
+    stages: list[pre_tokenizers.PreTokenizer] = []
     digits = number_regex(numbers)
     if digits is not None:
         stages.append(pre_tokenizers.Split(Regex(digits), behavior="isolated"))

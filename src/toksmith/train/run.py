@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from tokenizers import Tokenizer, pre_tokenizers
 
 from toksmith import __version__
 from toksmith.corpus.read import Errors
 from toksmith.errors import UserError
-from toksmith.report.output import write_atomic
+from toksmith.files import check_output_folder_path, write_atomic
+from toksmith.progress import Progress
+from toksmith.report.output import to_json
+from toksmith.results import Result
 from toksmith.train.corpus import (
     CorpusInfo,
     TrainingCorpus,
@@ -31,11 +36,11 @@ from toksmith.train.pretokenize import SUPERWORD, build_pre_tokenizer, pre_token
 from toksmith.train.settings import BYTE_ALPHABET, TrainSettings, validate
 from toksmith.train.superbpe import train_superbpe
 
-Progress = Callable[[str, float], None]
+T = TypeVar("T")
 
 
 @dataclass
-class TrainResult:
+class TrainResult(Result):
     """A trained tokenizer on disk and how it was made."""
 
     output: Path
@@ -64,12 +69,15 @@ def train_tokenizer(
     """Train ``settings.algorithm`` on ``corpus`` (or on ``wordfreq`` word counts for
     ``wordfreq_languages``) and write ``output/tokenizer.json`` and ``output/toksmith.json``.
 
-    The folder is built in a temporary sibling and renamed at the end: on any error nothing is
-    left behind. Returns the result with the elapsed wall time in seconds.
+    The folder is built in a temporary sibling and renamed at the end: on any error or
+    interruption nothing is left behind. An ``output`` that is, holds or lies inside the corpus
+    is refused; an existing trained folder is replaced. Returns the result with the elapsed
+    wall time in seconds.
     """
     validate(settings)
     if bool(corpus) == bool(wordfreq_languages):
         raise UserError("give exactly one of a training corpus or --from-wordfreq languages")
+    check_output_folder_path(output, corpus)  # replacing it must never delete the corpus
     started = time.perf_counter()
     with staging_folder(output) as staging:
         details: dict = {}
@@ -91,11 +99,13 @@ def train_tokenizer(
             }
             if progress:
                 progress("learning from word counts (HF tokenizers)", -1.0)
-            tokenizer = train_hf(settings, wordfreq_texts(mix))
+            tokenizer = run_interruptibly(lambda: train_hf(settings, wordfreq_texts(mix)))
         else:
             reader = TrainingCorpus(corpus, errors=errors, progress=progress)
             info = reader.info
-            tokenizer, details = _train_on_corpus(settings, reader, progress)
+            tokenizer, details = run_interruptibly(
+                lambda: _train_on_corpus(settings, reader, progress)
+            )
         if progress:
             progress("writing tokenizer", 1.0)
         vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
@@ -119,8 +129,35 @@ def train_tokenizer(
             "elapsed_s": round(elapsed_s, 3),
             "details": details,
         }
-        write_atomic(staging / "toksmith.json", json.dumps(record, indent=2, ensure_ascii=False))
+        write_atomic(staging / "toksmith.json", to_json(record))
     return TrainResult(Path(output), settings.algorithm, vocab_size, elapsed_s, info, details)
+
+
+def run_interruptibly(work: Callable[[], T]) -> T:
+    """``work()`` run in a worker thread while this thread waits, so Ctrl-C stops us within
+    a fraction of a second.
+
+    HF's Rust trainers hold the calling thread until they finish (a KeyboardInterrupt is only
+    raised when they return, minutes later on a large corpus). Only the main thread receives
+    signals, so the main thread waits here, and on KeyboardInterrupt it raises at once; the
+    caller's cleanup (the staging folder) runs, and the abandoned daemon worker ends with the
+    process.
+    """
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # handed to the waiting thread, re-raised there
+            outcome["error"] = error
+
+    worker = threading.Thread(target=target, name="toksmith-train", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
 
 
 def _train_on_corpus(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from toksmith.errors import UserError
+from toksmith.text import clean_text
 from toksmith.train.pretokenize import number_regex, resolve_pattern
 
 ALGORITHMS = ("bpe", "unigram", "wordpiece", "superbpe", "lib")
@@ -130,6 +131,8 @@ def validate(settings: TrainSettings) -> None:
         )
     settings.regex  # noqa: B018 - raises a UserError for a bad pattern
     number_regex(settings.numbers)
+    for token in (*settings.special_tokens, *settings.added_tokens):
+        clean_text(token, what=f"special token {token!r}")  # HF's trainer takes only Unicode
     if len(set(settings.special_tokens)) != len(settings.special_tokens):
         raise UserError("special tokens must be distinct")
     floor = BYTE_ALPHABET + len(settings.special_tokens)

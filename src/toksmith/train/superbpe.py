@@ -42,6 +42,7 @@ import regex
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers
 from tokenizers import trainers as hf_trainers
 
+from toksmith.results import Result
 from toksmith.tokenizers.hf_json import byte_level_alphabet
 from toksmith.train.corpus import blocks, text_blocks
 from toksmith.train.hf_trainers import add_whole_tokens, build_normalizer, train_hf
@@ -62,7 +63,7 @@ ALIAS_MARGIN = 0.05
 
 
 @dataclass
-class SuperBPEStats:
+class SuperBPEStats(Result):
     """What stage 2 did."""
 
     transition: int
@@ -236,7 +237,7 @@ def proxy_chunks(
     model = models.BPE(vocab=vocab, merges=list(merges))
     stage1 = Tokenizer(model)  # no normalizer/pre-tokenizer: the chunk is one word already
     chunks = [chunk for chunk in chunk_counts if len(chunk) > 1]
-    encode = getattr(stage1, "encode_batch_fast", stage1.encode_batch)
+    encode = stage1.encode_batch_fast  # tokenizers >= 0.20: no offsets computed
     result: list[tuple[str, int]] = []
     batch_size = 20_000
     for start in range(0, len(chunks), batch_size):

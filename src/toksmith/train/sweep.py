@@ -7,23 +7,22 @@ per language, the smallest vocabulary whose compression (bytes per token) is wit
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from toksmith.corpus.read import Errors
 from toksmith.errors import UserError
 from toksmith.metrics import compare_corpus
-from toksmith.report.output import write_atomic
+from toksmith.progress import Progress
+from toksmith.results import Result
 from toksmith.tokenizers import load_tokenizer
 from toksmith.train.run import TrainResult, train_tokenizer
 from toksmith.train.settings import TrainSettings, validate
 
-Progress = Callable[[str, float], None]
-
 
 @dataclass
-class SweepPoint:
+class SweepPoint(Result):
     """Compression of one trained vocabulary size on one held-out language."""
 
     vocab_size: int
@@ -34,7 +33,7 @@ class SweepPoint:
 
 
 @dataclass
-class SweepChoice:
+class SweepChoice(Result):
     """The smallest vocabulary within tolerance of the best compression, per language."""
 
     language: str
@@ -45,7 +44,7 @@ class SweepChoice:
 
 
 @dataclass
-class SweepResult:
+class SweepResult(Result):
     algorithm: str
     vocab_sizes: list[int]
     tolerance: float
@@ -106,10 +105,16 @@ def sweep_vocab_sizes(
     corpus: Sequence[str | Path],
     eval_corpus: str | Path,
     tolerance: float = 0.01,
+    errors: Errors = "strict",
+    special: str = "text",
     progress: Progress | None = None,
 ) -> SweepResult:
     """Train ``settings`` at each size into ``output/<size>/`` and measure each on
-    ``eval_corpus`` (a parallel folder gives one row per language) with toksmith.metrics."""
+    ``eval_corpus`` (a parallel folder gives one row per language) with toksmith.metrics,
+    encoding special-token strings by the ``special`` policy ("text" or "allow").
+
+    A sweep that fails or is interrupted leaves no empty ``output`` folder behind (the
+    tokenizers already trained stay)."""
     if not 0 <= tolerance < 1:
         raise UserError(f"tolerance must be in [0, 1), not {tolerance}")
     sizes = sorted(set(vocab_sizes))
@@ -118,63 +123,34 @@ def sweep_vocab_sizes(
     folder = Path(output)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"cannot write {folder}: it exists and is not a folder")
+    created = not folder.exists()
     try:
         folder.mkdir(parents=False, exist_ok=True)
     except OSError as error:
         raise UserError(f"cannot write {folder}: {error.strerror}") from None
     trained: list[TrainResult] = []
     points: list[SweepPoint] = []
-    for position, size in enumerate(sizes):
-        if progress:
-            progress(f"training {settings.algorithm} {size}", position / len(sizes))
-        result = train_tokenizer(
-            replace(settings, vocab_size=size), folder / str(size), corpus=corpus
-        )
-        trained.append(result)
-        tokenizer = load_tokenizer(str(result.tokenizer_json))
-        tokenizer.name = f"{settings.algorithm}-{size}"
-        if progress:
-            progress(f"measuring {settings.algorithm} {size}", (position + 0.5) / len(sizes))
-        measured = compare_corpus([tokenizer], eval_corpus)
-        for row in measured.results:
-            points.append(
-                SweepPoint(size, row.language, row.tokens, row.bytes, row.bytes_per_token)
+    try:
+        for position, size in enumerate(sizes):
+            if progress:
+                progress(f"training {settings.algorithm} {size}", position / len(sizes))
+            result = train_tokenizer(
+                replace(settings, vocab_size=size), folder / str(size), corpus=corpus, errors=errors
             )
+            trained.append(result)
+            tokenizer = load_tokenizer(str(result.tokenizer_json), special=special)
+            tokenizer.name = f"{settings.algorithm}-{size}"
+            if progress:
+                progress(f"measuring {settings.algorithm} {size}", (position + 0.5) / len(sizes))
+            measured = compare_corpus([tokenizer], eval_corpus, errors=errors)
+            for row in measured.results:
+                points.append(
+                    SweepPoint(size, row.language, row.tokens, row.bytes, row.bytes_per_token)
+                )
+    except BaseException:
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
     return SweepResult(
         settings.algorithm, sizes, tolerance, points, choose_vocab_sizes(points, tolerance), trained
     )
-
-
-def plot_sweep(result: SweepResult, path: str | Path) -> None:
-    """Bytes per token against vocabulary size, one line per language (PNG or SVG, written
-    atomically); the chosen size of each language is marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7, 4.5))
-    axes = figure.add_subplot()
-    languages = list(dict.fromkeys(p.language for p in result.points))
-    chosen = {c.language: c.chosen_vocab_size for c in result.choices}
-    for language in languages:
-        rows = sorted((p for p in result.points if p.language == language),
-                      key=lambda p: p.vocab_size)  # fmt: skip
-        line = axes.plot([p.vocab_size for p in rows], [p.bytes_per_token for p in rows],
-                         marker="o", label=language)  # fmt: skip
-        pick = next(p for p in rows if p.vocab_size == chosen[language])
-        axes.plot([pick.vocab_size], [pick.bytes_per_token], marker="*", markersize=14,
-                  color=line[0].get_color())  # fmt: skip
-    axes.set_xscale("log", base=2)
-    axes.set_xlabel("vocabulary size")
-    axes.set_ylabel("bytes per token (held-out)")
-    axes.set_title(
-        f"{result.algorithm}: ★ = smallest size within {result.tolerance:.0%} of the best"
-    )
-    if len(languages) <= 12:
-        axes.legend(fontsize="small")
-    figure.tight_layout()
-    suffix = Path(path).suffix.lower().lstrip(".") or "png"
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=suffix)
-    write_atomic(path, buffer.getvalue())

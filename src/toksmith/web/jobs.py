@@ -2,14 +2,15 @@
 
 Jobs run one at a time on a worker thread, report progress through the callback the feature
 function takes, and keep their result in memory until they are among the oldest
-``max_kept`` finished jobs.
+``max_kept`` finished jobs. Every job ends, ``done`` or ``failed`` with a one-line error, even
+when its work dies of a Rust panic (a ``BaseException``); a finished job no longer counts
+against ``max_queued``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toksmith.errors import UserError
+from toksmith.progress import Progress
+from toksmith.web.errors import describe_failure, is_stop_signal, one_line
 
-Progress = Callable[[str, float], None]
 Work = Callable[[Progress], dict[str, Any]]
+FINISHED = ("done", "failed")
+
+
+class QueueFull(UserError):
+    """Too many jobs are queued or running (HTTP 429)."""
+
+    status = 429
 
 
 @dataclass
@@ -64,11 +73,14 @@ class JobManager:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toksmith-job")
 
     def submit(self, kind: str, params: dict[str, Any], work: Work) -> Job:
-        """Queue ``work``; a UserError it raises becomes the job's error message."""
+        """Queue ``work``; raise :class:`QueueFull` when ``max_queued`` jobs are pending."""
         with self._lock:
-            pending = sum(job.state in ("queued", "running") for job in self._jobs.values())
+            pending = sum(job.state not in FINISHED for job in self._jobs.values())
             if pending >= self.max_queued:
-                raise UserError(f"{pending} jobs are already queued or running; try again later")
+                raise QueueFull(
+                    f"{pending} jobs are already queued or running (the limit is "
+                    f"{self.max_queued}); try again when one has finished"
+                )
             job = Job(id=uuid.uuid4().hex[:12], kind=kind, params=params)
             self._jobs[job.id] = job
             self._forget_old()
@@ -88,7 +100,7 @@ class JobManager:
         deadline = time.time() + timeout_s
         while True:
             job = self.get(job_id)
-            if job is None or job.state in ("done", "failed") or time.time() > deadline:
+            if job is None or job.state in FINISHED or time.time() > deadline:
                 if job is None:
                     raise KeyError(job_id)
                 return job
@@ -98,7 +110,7 @@ class JobManager:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _forget_old(self) -> None:
-        finished = [job for job in self._jobs.values() if job.state in ("done", "failed")]
+        finished = [job for job in self._jobs.values() if job.state in FINISHED]
         finished.sort(key=lambda job: job.created_s)
         for job in finished[: max(0, len(self._jobs) - self.max_kept)]:
             del self._jobs[job.id]
@@ -111,12 +123,20 @@ class JobManager:
         job.state, job.message = "running", "starting"
         try:
             job.result = work(progress)
-        except UserError as error:
-            job.state, job.error = "failed", str(error)
-        except Exception as error:  # noqa: BLE001 - reported to the page instead of lost
-            job.state = "failed"
-            job.error = f"internal error: {type(error).__name__}: {error}"
-            job.message = traceback.format_exc(limit=3)
-        else:
             job.state, job.progress, job.message = "done", 1.0, "done"
-        job.finished_s = time.time()
+        except UserError as error:
+            self._fail(job, str(error))
+        except BaseException as error:  # a Rust panic is a BaseException: the job still ends
+            if is_stop_signal(error):
+                self._fail(job, "interrupted: the server is stopping")
+                raise
+            self._fail(job, f"internal error: {describe_failure(error)}")
+        finally:
+            if job.state not in FINISHED:  # cannot happen, but a job must never hang
+                self._fail(job, "the job stopped without a result")
+            job.finished_s = time.time()
+
+    @staticmethod
+    def _fail(job: Job, error: str) -> None:
+        job.state, job.error = "failed", one_line(error)
+        job.message = "failed"

@@ -50,6 +50,19 @@ class WebRoots:
             results=_existing_folder(results, "--results"),
         )
 
+    def hide(self, message: str) -> str:
+        """``message`` with the server's own folder paths replaced by what a request calls
+        them: a file under --tokenizers is ``local:<path>``, one under --corpus or --results
+        its path inside that folder. Error messages never show where the folders are."""
+        for root, prefix, option in (
+            (self.tokenizers, "local:", "--tokenizers"),
+            (self.corpus, "", "--corpus"),
+            (self.results, "", "--results"),
+        ):
+            if root is not None:
+                message = message.replace(f"{root}/", prefix).replace(str(root), option)
+        return message
+
 
 def _existing_folder(folder: str | Path | None, option: str) -> Path | None:
     if folder is None:

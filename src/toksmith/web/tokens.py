@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from toksmith.tokenizers import Tokenizer
@@ -38,7 +39,7 @@ class TokenView:
     bytes_per_token: float | None
     chars_per_token: float | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "backend": self.backend,
@@ -79,21 +80,11 @@ def piece_of(data: bytes) -> str | list[str | int]:
 
 
 def special_label(tokenizer: Tokenizer, token_id: int) -> str:
-    """The vocabulary string of a token without text bytes (``[UNK]``, ``<s>``), if known."""
-    for getter in ("hf", "processor"):
-        backend = getattr(tokenizer, getter, None)
-        if backend is None:
-            continue
-        method = getattr(backend, "id_to_token", None) or getattr(backend, "id_to_piece", None)
-        if method is None:
-            continue
-        try:
-            label = method(token_id)
-        except Exception:  # noqa: BLE001 - a label is only decoration
-            continue
-        if isinstance(label, str) and label:
-            return label
-    return f"<{token_id}>"
+    """The vocabulary string of a token without text bytes (``[UNK]``, ``<s>``), from the
+    tokenizer's public :meth:`~toksmith.tokenizers.Tokenizer.token_label`; ``<id>`` when
+    no token string is stored for it."""
+    label = tokenizer.token_label(token_id)
+    return label if label else f"<{token_id}>"
 
 
 @dataclass

@@ -12,7 +12,8 @@ __all__ = ["LanguageModel", "NgramLM", "load_lm", "train_ngram"]
 
 
 def load_lm(folder: str | Path) -> LanguageModel:
-    """A toksmith n-gram LM folder (``lm.json``) or a Hugging Face causal LM folder
+    """A toksmith n-gram LM folder (``lm.json``), a toksmith causal transformer LM folder
+    (``config.json`` with ``model_type: toksmith-causal``) or a Hugging Face causal LM folder
     (``config.json``; needs the ``hf`` extra)."""
     path = Path(folder).expanduser()
     if not path.exists():
@@ -21,6 +22,10 @@ def load_lm(folder: str | Path) -> LanguageModel:
         raise UserError(f"{path} is a file; expected a language model folder")
     if (path / CONFIG_FILE).is_file():
         return NgramLM.load(path)
+    from toksmith.bridge.lm.neural import NeuralLM, is_neural_folder
+
+    if is_neural_folder(path):
+        return NeuralLM(path)
     from toksmith.bridge.lm.hf import HFCausalLM
 
     return HFCausalLM(path)

@@ -35,6 +35,9 @@ from safetensors.numpy import load_file, save_file
 
 from toksmith.bridge.lm.base import LanguageModel
 from toksmith.errors import UserError
+from toksmith.files import check_output_folder_path, file_mode, folder_mode
+from toksmith.report.output import to_json
+from toksmith.results import Result
 from toksmith.tokenizers import Tokenizer, load_tokenizer
 
 FORMAT = "toksmith-ngram"
@@ -47,7 +50,7 @@ _CACHE_SIZE = 32  # full distributions kept per model (each is vocab_size float6
 
 
 @dataclass
-class NgramTrainingStats:
+class NgramTrainingStats(Result):
     """What a model was trained on."""
 
     corpus: str
@@ -88,9 +91,11 @@ class NgramLM(LanguageModel):
         levels: list[_Level],
         stats: NgramTrainingStats,
         name: str = "ngram",
+        special: str = "text",
     ) -> None:
         self.tokenizer = tokenizer
         self.tokenizer_spec = tokenizer_spec
+        self.special = special  # the tokenizer's special-token policy ("text" or "allow")
         self.levels = levels
         self.order = len(levels)
         self.context_window = self.order - 1
@@ -212,18 +217,16 @@ class NgramLM(LanguageModel):
         """Write the model to ``folder`` (created; replaced atomically if it exists)."""
         target = Path(folder).expanduser()
         parent = target.parent if str(target.parent) else Path(".")
-        if not parent.is_dir():
-            raise UserError(f"cannot write {target}: folder {parent} does not exist")
-        replaceable = not target.exists() or (target / CONFIG_FILE).is_file()
-        if not replaceable and (not target.is_dir() or any(target.iterdir())):
-            raise UserError(f"{target} exists and is not a toksmith LM folder; not replacing")
+        check_lm_folder(target, [])
         temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
         try:
+            temporary.chmod(folder_mode())  # mkdtemp makes it private; a result is not
             tensors: dict[str, np.ndarray] = {}
             for order, level in enumerate(self.levels, start=1):
                 tensors[f"keys_{order}"] = level.keys
                 tensors[f"counts_{order}"] = level.counts
             save_file(tensors, str(temporary / TENSORS_FILE))
+            (temporary / TENSORS_FILE).chmod(file_mode())  # safetensors writes it private
             config = {
                 "format": FORMAT,
                 "version": FORMAT_VERSION,
@@ -231,12 +234,13 @@ class NgramLM(LanguageModel):
                 "order": self.order,
                 "tokenizer": self.tokenizer_spec,
                 "tokenizer_name": self.tokenizer.name,
+                "special": self.special,
                 "vocab_size": self.tokenizer.vocab_size,
                 "discounts": [level.discounts[1:].tolist() for level in self.levels],
                 "smoothing": "interpolated modified Kneser-Ney (Chen & Goodman 1998)",
                 "training": asdict(self.stats),
             }
-            (temporary / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+            (temporary / CONFIG_FILE).write_text(to_json(config) + "\n", encoding="utf-8")
             if target.exists():
                 backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
                 backup.rmdir()
@@ -267,7 +271,8 @@ class NgramLM(LanguageModel):
                 f"{config_path}: format version {config.get('version')!r}, "
                 f"this toksmith reads version {FORMAT_VERSION}"
             )
-        tokenizer = load_tokenizer(config["tokenizer"])
+        special = str(config.get("special", "text"))
+        tokenizer = load_tokenizer(config["tokenizer"], special=special)
         if tokenizer.vocab_size != config["vocab_size"]:
             raise UserError(
                 f"{config_path}: trained with {config['vocab_size']} token ids, but tokenizer "
@@ -288,8 +293,23 @@ class NgramLM(LanguageModel):
             levels.append(_Level(keys.astype(np.int64), counts.astype(np.int64), discounts))
         stats = NgramTrainingStats(**config.get("training", {}))
         return cls(
-            tokenizer, config["tokenizer"], levels, stats, name=config.get("name", path.name)
+            tokenizer,
+            config["tokenizer"],
+            levels,
+            stats,
+            name=config.get("name", path.name),
+            special=special,
         )
+
+
+def check_lm_folder(folder: str | Path, inputs: Sequence[str | Path | None]) -> None:
+    """Refuse, before any work, an LM output folder that overlaps an input, whose parent is
+    missing or not writable, or that exists and is not a toksmith LM folder."""
+    target = Path(folder).expanduser()
+    check_output_folder_path(target, inputs)
+    replaceable = not target.exists() or (target / CONFIG_FILE).is_file()
+    if not replaceable and (not target.is_dir() or any(target.iterdir())):
+        raise UserError(f"{target} exists and is not a toksmith LM folder; not replacing")
 
 
 def train_ngram(
@@ -300,12 +320,14 @@ def train_ngram(
     tokenizer_spec: str | None = None,
     corpus_name: str = "",
     name: str = "ngram",
+    special: str = "text",
 ) -> NgramLM:
     """Count n-grams of ``tokenizer``'s ids over ``texts`` and return the smoothed model.
 
     Each text is one document: its first tokens are predicted from begin-of-text padding.
     ``tokenizer_spec`` is what :func:`toksmith.tokenizers.load_tokenizer` gets back when the
-    model is loaded (default: the tokenizer's name).
+    model is loaded (default: the tokenizer's name), with ``special``, the special-token policy
+    ``tokenizer`` was loaded with ("text" or "allow"), recorded so the model reloads alike.
     """
     if not 1 <= order <= MAX_ORDER:
         raise UserError(f"n-gram order {order} is out of range (expected 1..{MAX_ORDER})")
@@ -341,7 +363,7 @@ def train_ngram(
     stats.ngrams_per_order = [int((level.counts > 0).sum()) for level in levels]
     stats.elapsed_s = round(time.perf_counter() - started, 3)
     spec = tokenizer_spec if tokenizer_spec is not None else tokenizer.name
-    return NgramLM(tokenizer, spec, levels, stats, name=name)
+    return NgramLM(tokenizer, spec, levels, stats, name=name, special=special)
 
 
 def _count_levels(sequence: np.ndarray, order: int, vocab_size: int) -> list[_Level]:

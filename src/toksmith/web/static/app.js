@@ -89,6 +89,12 @@
     return tokenizerList;
   }
 
+  const priceLists = {};
+  function priceList(tokenizer) {
+    if (!priceLists[tokenizer]) priceLists[tokenizer] = api(`/api/prices?tokenizer=${encodeURIComponent(tokenizer)}`);
+    return priceLists[tokenizer];
+  }
+
   /* ---------- playground ---------- */
 
   const playground = {
@@ -127,6 +133,7 @@
     },
 
     async update() {
+      if (window.ToksmithMessages && window.ToksmithMessages.active()) return window.ToksmithMessages.update(this.selected);
       const text = $("text").value;
       try { localStorage.setItem("toksmith.playground.text", text.length < 100000 ? text : ""); } catch (error) { /* full */ }
       const size = encoder.encode(text).length;
@@ -168,22 +175,30 @@
       const relative = fewest ? result.tokens / fewest : null;
       const price = this.prices[result.requested];
       const costText = relative === null ? "–" : `×${relative.toFixed(2)}`;
-      const priceInput = el("input", {
-        type: "number", min: "0", step: "0.01", placeholder: "price",
-        title: "price in dollars per million tokens", value: price ?? "",
-        "aria-label": `price per million tokens for ${result.requested}`,
-      });
+      // The price box: a model picker fed by /api/prices (the table `toksmith prices` shows).
+      const priceInput = el("select", {
+        title: "model whose input price applies (bundled litellm price table)",
+        "aria-label": `model price for ${result.requested}`,
+      }, [el("option", { value: "", text: "model…" })]);
       const dollars = el("b");
       const showDollars = () => {
-        const value = parseFloat(priceInput.value);
+        const option = priceInput.selectedOptions[0];
+        const value = option ? parseFloat(option.dataset.input) : NaN;
         dollars.textContent = isFinite(value) && value > 0 ? `$${((result.tokens * value) / 1e6).toPrecision(3)} for this text` : "";
       };
-      priceInput.addEventListener("input", () => {
-        const value = parseFloat(priceInput.value);
-        if (isFinite(value) && value > 0) this.prices[result.requested] = value; else delete this.prices[result.requested];
+      priceInput.addEventListener("change", () => {
+        if (priceInput.value) this.prices[result.requested] = priceInput.value; else delete this.prices[result.requested];
         saveJSON("toksmith.prices", this.prices);
         showDollars();
       });
+      priceList(result.requested).then((body) => {
+        for (const row of body.models) {
+          priceInput.append(el("option", { value: row.model, text: `${row.model} — $${row.input_per_1m}/1M in`, "data-input": String(row.input_per_1m) }));
+        }
+        priceInput.title += ` (${body.prices.package} ${body.prices.version || ""}, ${body.prices.snapshot_date})`;
+        if (typeof price === "string") priceInput.value = price;
+        showDollars();
+      }).catch(() => {});
       showDollars();
       const best = relative !== null && relative === 1 && this.last.results.length > 1;
       const stat = (value, label, name, help) => el("div", { class: "stat" + (name === "cost" && best ? " best" : ""), "data-stat": name, title: help }, [el("b", { text: value }), el("span", { text: label })]);
@@ -203,7 +218,7 @@
           stat(result.partial_tokens.toLocaleString("en-US"), "partial", "partial_tokens", "tokens that are not whole UTF-8 characters"),
           stat(costText, best ? "cost (fewest)" : "cost", "cost", "tokens relative to the chosen tokenizer with the fewest tokens"),
         ]),
-        el("div", { class: "pricing" }, ["$", priceInput, "per 1M tokens", dollars]),
+        el("div", { class: "pricing" }, [priceInput, dollars]),
         tokensBox,
       ]);
     },

@@ -11,17 +11,26 @@
   const METRICS = [
     { key: "fertility", label: "Fertility", help: "tokens per word (lower is cheaper)", better: "lower", digits: 3 },
     { key: "premium", label: "Premium", help: "tokens relative to the reference language on the same text (1.0 = parity; Petrov et al. 2023)", better: "lower", digits: 3 },
+    // Parity detail, drawn in the table as one interval column each, not charted.
+    { key: "premium_ci_low", label: "Premium 95% CI", help: "95% bootstrap confidence interval of the corpus premium (resampled segments)", digits: 3, range: ["premium_ci_low", "premium_ci_high"], tableOnly: true },
+    { key: "premium_median", label: "Segment premium", help: "median [Q1–Q3] of the per-segment premiums", digits: 3, range: ["premium_q1", "premium_q3"], tableOnly: true },
     { key: "bytes_per_token", label: "Bytes / token", help: "UTF-8 bytes per token (higher compresses more)", better: "higher", digits: 2 },
     { key: "chars_per_token", label: "Chars / token", help: "characters per token (higher compresses more)", better: "higher", digits: 2 },
     { key: "continued_word_ratio", label: "Continued words", help: "share of words split into 2+ tokens (Rust et al. 2021)", better: "lower", digits: 3, percent: true },
     { key: "vocab_utilization", label: "Vocab used", help: "distinct tokens used / vocabulary size", better: "higher", digits: 4, percent: true },
     { key: "renyi_efficiency", label: "Rényi eff.", help: "Rényi efficiency, alpha = 2.5 (Zouhar et al. 2023)", better: "higher", digits: 3 },
     { key: "partial_char_token_ratio", label: "Partial-char tokens", help: "share of tokens that are not whole UTF-8 characters", better: "lower", digits: 4, percent: true },
+    { key: "unknown_token_ratio", label: "Unknown tokens", help: "share of tokens that are unknown (<unk>, [UNK]): text the tokenizer cannot represent; counts with many of them flatter the tokenizer", better: "lower", digits: 4, percent: true },
+    { key: "byte_fallback_ratio", label: "Byte-fallback tokens", help: "share of tokens that are byte-fallback pieces (<0xNN>)", better: "lower", digits: 4, percent: true },
     { key: "tokens", label: "Tokens", help: "number of tokens", better: "lower", digits: 0 },
     { key: "words", label: "Words", help: "number of words (Unicode word segmentation)", digits: 0 },
     { key: "bytes", label: "Bytes", help: "UTF-8 bytes of the text", digits: 0 },
     { key: "chars", label: "Chars", help: "characters of the text", digits: 0 },
   ];
+  // Rows with a larger share of unknown tokens are never called cheapest (as
+  // toksmith.metrics.UNKNOWN_WARN_SHARE in the CLI report); baselines (ws:) never are.
+  const UNKNOWN_WARN_SHARE = 0.05;
+  const BASELINE_BACKENDS = ["whitespace"];
   const METRIC = Object.fromEntries(METRICS.map((m) => [m.key, m]));
 
   const PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#db2777", "#059669", "#7c3aed",
@@ -126,6 +135,7 @@
           const value = row[column.key];
           const td = el("td", { class: column.numeric ? "num" : "" });
           if (column.render) td.appendChild(column.render(value, row));
+          else if (column.range) td.textContent = formatRange(row, column);
           else td.textContent = column.numeric ? formatValue(value, column.key) : formatCell(value);
           tr.appendChild(td);
         }
@@ -135,6 +145,37 @@
     }
     draw();
     return table;
+  }
+
+  function formatRange(row, column) {
+    const [low, high] = column.range.map((key) => row[key]);
+    const shown = (v) => formatValue(v, column.key);
+    const missing = (v) => v === null || v === undefined;
+    if (column.key === column.range[0]) return missing(low) && missing(high) ? "–" : `${shown(low)}–${shown(high)}`;
+    const value = row[column.key];
+    if (missing(value)) return "–";
+    return missing(low) && missing(high) ? shown(value) : `${shown(value)} [${shown(low)}–${shown(high)}]`;
+  }
+
+  /* A premium with its confidence interval and per-segment spread, for tooltips. */
+  function premiumDetail(row) {
+    if (!row) return "";
+    const parts = [];
+    if (typeof row.premium_ci_low === "number" && typeof row.premium_ci_high === "number") {
+      parts.push(`95% CI ${formatValue(row.premium_ci_low, "premium")}–${formatValue(row.premium_ci_high, "premium")}`);
+    }
+    if (typeof row.premium_median === "number") {
+      const spread = typeof row.premium_q1 === "number" && typeof row.premium_q3 === "number"
+        ? ` [${formatValue(row.premium_q1, "premium")}–${formatValue(row.premium_q3, "premium")}]` : "";
+      parts.push(`segment median ${formatValue(row.premium_median, "premium")}${spread}`);
+    }
+    return parts.length ? ` (${parts.join("; ")})` : "";
+  }
+
+  function unknownDetail(row) {
+    const share = row && row.unknown_token_ratio;
+    return typeof share === "number" && share > UNKNOWN_WARN_SHARE
+      ? ` · ${formatValue(share, "unknown_token_ratio")} unknown tokens` : "";
   }
 
   function formatCell(value) {
@@ -275,7 +316,11 @@
     const tokenizers = options.tokenizers;
     const languages = options.languages;
     const value = {};
-    for (const row of rows) value[row.language + "\u0000" + row.tokenizer] = row[metric];
+    const rowOf = {};
+    for (const row of rows) {
+      value[row.language + "\u0000" + row.tokenizer] = row[metric];
+      rowOf[row.language + "\u0000" + row.tokenizer] = row;
+    }
     const scale = heatmapScale(rows.map((r) => r[metric]), metric);
     const labelWidth = Math.min(180, 14 + 7.2 * Math.max(4, ...languages.map((l) => l.length)));
     const width = options.width || 760;
@@ -312,7 +357,9 @@
           x: x + 1, y: y + 1, width: cellWidth - 2, height: cellHeight - 2, rx: 3,
           fill: color.fill, class: "cell", "data-tokenizer": tokenizer, "data-language": language,
         });
-        cell.appendChild(svg("title", {}, `${tokenizer} · ${language}: ${formatValue(v, metric)}`));
+        const row = rowOf[language + "\u0000" + tokenizer];
+        const detail = (metric === "premium" ? premiumDetail(row) : "") + unknownDetail(row);
+        cell.appendChild(svg("title", {}, `${tokenizer} · ${language}: ${formatValue(v, metric)}${detail}`));
         root.appendChild(cell);
         root.appendChild(svg("text", {
           x: x + cellWidth / 2, y: y + cellHeight / 2 + 4, "text-anchor": "middle",
@@ -325,16 +372,41 @@
 
   /* ---------- the compare dashboard (page and report) ---------- */
 
-  function cheapestPerLanguage(rows) {
-    const best = {};
+  /* The tokenizer with the fewest tokens per language, as the CLI report counts it: baselines
+   * and rows with many unknown tokens are not candidates, and a tie is nobody's win. */
+  function cheapestPerLanguage(rows, baselines) {
+    const candidates = {};
     for (const row of rows) {
-      if (typeof row.tokens !== "number") continue;
-      const current = best[row.language];
-      if (!current || row.tokens < current.tokens) best[row.language] = row;
+      if (typeof row.tokens !== "number" || baselines.has(row.tokenizer)) continue;
+      if (typeof row.unknown_token_ratio === "number" && row.unknown_token_ratio > UNKNOWN_WARN_SHARE) continue;
+      (candidates[row.language] = candidates[row.language] || []).push(row);
     }
     const wins = {};
-    for (const row of Object.values(best)) wins[row.tokenizer] = (wins[row.tokenizer] || 0) + 1;
-    return { best, wins };
+    let ties = 0;
+    for (const list of Object.values(candidates)) {
+      const fewest = Math.min(...list.map((r) => r.tokens));
+      const best = list.filter((r) => r.tokens === fewest);
+      if (best.length > 1) { ties++; continue; }
+      wins[best[0].tokenizer] = (wins[best[0].tokenizer] || 0) + 1;
+    }
+    return { wins, ties };
+  }
+
+  /* Tokenizers with the fewest tokens somewhere only because of unknown tokens. */
+  function passedOver(rows, baselines) {
+    const fewest = {};
+    for (const row of rows) {
+      if (typeof row.tokens !== "number" || baselines.has(row.tokenizer)) continue;
+      fewest[row.language] = Math.min(row.tokens, fewest[row.language] ?? Infinity);
+    }
+    const passed = {};
+    for (const row of rows) {
+      if (baselines.has(row.tokenizer) || row.tokens !== fewest[row.language]) continue;
+      if (typeof row.unknown_token_ratio === "number" && row.unknown_token_ratio > UNKNOWN_WARN_SHARE) {
+        (passed[row.tokenizer] = passed[row.tokenizer] || []).push(row.language);
+      }
+    }
+    return passed;
   }
 
   function renderCompare(container, data, options) {
@@ -347,8 +419,10 @@
     const present = METRICS.filter((m) => rows.some((r) => typeof r[m.key] === "number"));
     container.replaceChildren();
 
-    const { wins } = cheapestPerLanguage(rows);
+    const baselines = new Set((data.tokenizers || []).filter((t) => BASELINE_BACKENDS.includes(t.backend)).map((t) => t.name));
+    const { wins, ties } = cheapestPerLanguage(rows, baselines);
     const ranking = Object.entries(wins).sort((a, b) => b[1] - a[1]);
+    const passed = passedOver(rows, baselines);
     const summary = el("div", { class: "summary" }, [
       el("div", { class: "summary-item" }, [el("b", { text: String(tokenizers.length) }), " tokenizers"]),
       el("div", { class: "summary-item" }, [el("b", { text: String(languages.length) }), languages.length === 1 ? " language" : " languages"]),
@@ -364,12 +438,26 @@
           el("span", { class: "chip", style: `border-color:${colors[name]}` }, [el("i", { style: `background:${colors[name]}` }), name]),
           ` in ${count} of ${languages.length}`,
         ]),
+        ties ? `; tied in ${ties}` : "",
       ]));
     }
-    for (const note of data.notes || []) container.appendChild(el("p", { class: "note", text: note }));
+    for (const [name, where] of Object.entries(passed)) {
+      container.appendChild(el("p", { class: "note warning", text:
+        `Not counted as cheapest: ${name} has the fewest tokens in ${where.sort().join(", ")}, but over ${Math.round(UNKNOWN_WARN_SHARE * 100)}% of them are unknown tokens.` }));
+    }
+    if (baselines.size) {
+      container.appendChild(el("p", { class: "help", text: `Baselines, never cheapest: ${[...baselines].join(", ")}.` }));
+    }
+    const notes = data.notes || [];
+    if (notes.length) {
+      container.appendChild(el("div", { class: "notes", role: "status" }, [
+        el("h3", { text: notes.length === 1 ? "Warning" : `Warnings (${notes.length})` }),
+        ...notes.map((note) => el("p", { class: "note warning", text: String(note) })),
+      ]));
+    }
 
     const chartMetric = el("select", { class: "metric-select", "aria-label": "bar chart metric" },
-      present.filter((m) => !["words", "bytes", "chars"].includes(m.key)).map((m) => el("option", { value: m.key, text: m.label })));
+      present.filter((m) => !m.tableOnly && !["words", "bytes", "chars"].includes(m.key)).map((m) => el("option", { value: m.key, text: m.label })));
     chartMetric.value = hasPremium ? "premium" : "fertility";
     const heatMetric = chartMetric.cloneNode(true);
     heatMetric.setAttribute("aria-label", "heatmap metric");
@@ -408,7 +496,7 @@
     const columns = [
       { key: "tokenizer", label: "Tokenizer", render: (v) => el("span", { class: "chip", style: `border-color:${colors[v]}` }, [el("i", { style: `background:${colors[v]}` }), v]) },
       { key: "language", label: "Language" },
-    ].concat(present.map((m) => ({ key: m.key, label: m.label, help: m.help, numeric: true })));
+    ].concat(present.map((m) => ({ key: m.key, label: m.label, help: m.help, numeric: true, range: m.range })));
     const filter = el("input", { type: "search", class: "filter", placeholder: "filter rows (tokenizer or language)", "aria-label": "filter rows" });
     const tableHolder = el("div", { class: "table-holder" });
     let sortState = { sortKey: hasPremium ? "premium" : "fertility" };

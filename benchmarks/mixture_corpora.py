@@ -1,5 +1,8 @@
 """Category samples every machine can build offline, for data mixture inference experiments.
 
+A helper of ``benchmarks/mixture.py`` and ``tests/audit/test_mixture.py`` (which loads it from
+this file), not part of the toksmith package.
+
 Each builder returns text of about the requested size, and takes a ``part`` (0 or 1) that
 splits its source into two disjoint halves: a tokenizer can be trained on one half and its
 mixture estimated on the other, as the paper does with held-out samples.

@@ -1,0 +1,136 @@
+"""``compare`` on a local Dask cluster: 1 worker process vs 2, and vs the in-process compare.
+
+Claims (issue 15): on a corpus of at least 50 MB, a LocalCluster with 2 worker processes (one
+thread each) is at least 1.7× as fast as one with 1 worker process, and at most 15% slower
+than the in-process ``compare_corpus`` on the same machine.
+
+- Corpus: every UDHR translation in ../shared/corpora/udhr, its lines repeated and shuffled
+  (fixed seed) into one plain-text file of at least --size-mb MB, as compare_throughput.py
+  builds it; the cluster cuts it into byte ranges (about 4 tasks per worker).
+- In-process: ``compare_corpus`` after the tokenizers are loaded.
+- Cluster: a LocalCluster is started, a warm-up run on a small file loads the tokenizers in
+  every worker (a worker loads each tokenizer once), then ``compare_on_cluster`` on the corpus
+  is timed, start of the cluster excluded. The result is checked equal to the in-process one.
+- Workers run with ``--encoder-threads`` encoder threads each (default 1: one Dask thread
+  per worker; see the README for why this is set).
+
+Every figure is measured in the same run; the machine's load average is printed before and
+after (the ratios are only meaningful when the load stays below the number of cores).
+
+Usage: python benchmarks/cluster.py [--size-mb 50] [-t NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+UDHR = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "udhr"
+
+
+def build_corpus(size_mb: float, folder: Path) -> Path:
+    lines = []
+    for path in sorted(UDHR.glob("*.tsv")):
+        if path.name == "index.tsv":
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            lines.append(line.partition("\t")[2])
+    rng = random.Random(1234)
+    target = size_mb * 1e6
+    out = folder / "udhr_repeated.txt"
+    written = 0
+    with open(out, "w", encoding="utf-8") as handle:
+        while written < target:
+            rng.shuffle(lines)
+            for line in lines:
+                handle.write(line + "\n")
+                written += len(line.encode("utf-8")) + 1
+                if written >= target:
+                    break
+    return out
+
+
+def time_cluster(workers: int, names: list[str], corpus: Path, warmup: Path) -> tuple[float, dict]:
+    from distributed import LocalCluster
+
+    from toksmith.cluster import compare_on_cluster
+
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    try:
+        address = cluster.scheduler_address
+        compare_on_cluster(names, warmup, cluster=address)
+        start = time.perf_counter()
+        result = compare_on_cluster(names, corpus, cluster=address)
+        return time.perf_counter() - start, result.to_dict()
+    finally:
+        cluster.close()
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mb", type=float, default=50.0)
+    parser.add_argument("-t", "--tokenizer", action="append", dest="tokenizers")
+    args = parser.parse_args()
+    if not UDHR.is_dir():
+        sys.exit(f"benchmark needs {UDHR}")
+    from toksmith.metrics import compare_corpus
+    from toksmith.tokenizers import load_tokenizers
+
+    names = args.tokenizers or ["o200k_base"]
+    print(f"load average before: {load_average()} ({os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = build_corpus(args.size_mb, Path(tmp))
+        warmup = Path(tmp) / "warmup.txt"
+        warmup.write_text("warm up the workers\n", encoding="utf-8")
+        size_mb = corpus.stat().st_size / 1e6
+        print(f"corpus: {size_mb:.1f} MB of shuffled UDHR lines; tokenizers: {', '.join(names)}")
+
+        tokenizers = load_tokenizers(names)
+        start = time.perf_counter()
+        one = compare_corpus(tokenizers, corpus).to_dict()
+        in_process_s = time.perf_counter() - start
+        print(
+            f"in-process compare:          {in_process_s:7.1f} s  {size_mb / in_process_s:6.2f} MB/s"
+        )
+
+        one_worker_s, result_1 = time_cluster(1, names, corpus, warmup)
+        print(
+            f"LocalCluster, 1 worker:      {one_worker_s:7.1f} s  {size_mb / one_worker_s:6.2f} MB/s"
+        )
+        two_workers_s, result_2 = time_cluster(2, names, corpus, warmup)
+        print(
+            f"LocalCluster, 2 workers:     {two_workers_s:7.1f} s  {size_mb / two_workers_s:6.2f} MB/s"
+        )
+
+    identical = result_1 == one and result_2 == one
+    speedup = one_worker_s / two_workers_s
+    overhead = two_workers_s / in_process_s - 1.0
+    print(f"results identical to in-process: {identical}")
+    print(
+        f"speedup 2 workers / 1 worker: {speedup:.2f}x (target >= 1.70: {'met' if speedup >= 1.7 else 'NOT met'})"
+    )
+    print(
+        f"overhead 2 workers vs in-process: {100 * overhead:+.1f}% "
+        f"(target <= +15%: {'met' if overhead <= 0.15 else 'NOT met'})"
+    )
+    print(f"load average after: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""``toksmith billing check|commit|verify|experiment``: is a bill honest?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from toksmith.cli import common
+from toksmith.cli.common import (
+    add_errors_option,
+    add_format_option,
+    add_output_option,
+    add_output_options,
+    add_special_option,
+    float_in_range,
+    int_in_range,
+)
+from toksmith.errors import UserError
+from toksmith.files import check_output_path
+from toksmith.report.output import emit
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    billing = subcommands.add_parser(
+        "billing", help="check a bill: canonical counts (Velasco et al.) and CoIn audits"
+    )
+    actions = billing.add_subparsers(dest="billing_command", metavar="ACTION")
+
+    check = actions.add_parser("check", help="a claimed count or id sequence vs the canonical")
+    check.add_argument("--text", metavar="FILE", required=True, help="the billed text")
+    claim = check.add_mutually_exclusive_group(required=True)
+    claim.add_argument("--claimed", type=int_in_range(0), metavar="N", help="claimed tokens")
+    claim.add_argument("--claimed-ids", metavar="FILE", help="JSON list of claimed token ids")
+    _add_one_tokenizer(check)
+    add_errors_option(check)
+    add_output_options(check)
+    check.set_defaults(run=run_check)
+
+    commit = actions.add_parser("commit", help="provider side: commit to a hidden trace (CoIn)")
+    commit.add_argument(
+        "--trace",
+        metavar="FILE",
+        required=True,
+        help='hidden trace: JSONL of {"text": ...} or {"ids": [...]} per step',
+    )
+    commit.add_argument("--block-size", type=int_in_range(1, 4096), default=32, metavar="N",
+                        help="tokens per Merkle leaf (default 32)")  # fmt: skip
+    _add_one_tokenizer(commit)
+    add_output_option(commit, what="COMMITMENT", required=True)
+    add_format_option(commit, ("table", "json"))
+    commit.set_defaults(run=run_commit)
+
+    verify = actions.add_parser("verify", help="auditor side: verify a commitment (CoIn)")
+    verify.add_argument("--commitment", metavar="FILE", required=True)
+    verify.add_argument(
+        "--trace-server", metavar="TRACE", required=True,
+        help="the provider's hidden trace file: the trace server is simulated in-process by a "
+        "provider holding this trace, which answers the openings",
+    )  # fmt: skip
+    verify.add_argument("--prompt", metavar="FILE", required=True)
+    verify.add_argument("--answer", metavar="FILE", required=True)
+    verify.add_argument(
+        "--claimed",
+        type=int_in_range(0),
+        metavar="N",
+        help="hidden tokens on the bill (default: the commitment's count)",
+    )
+    verify.add_argument("--openings", type=int_in_range(1, 100_000), default=32, metavar="K",
+                        help="blocks to open (default 32)")  # fmt: skip
+    verify.add_argument(
+        "--seed",
+        type=int_in_range(0),
+        default=None,
+        help="seed of the auditor's draw (default: system randomness)",
+    )
+    verify.add_argument(
+        "--threshold",
+        type=float_in_range(-1.0, 1.0),
+        default=None,
+        help="relevance below which an opened block is flagged",
+    )
+    verify.add_argument(
+        "--max-flagged",
+        type=float_in_range(0.0, 1.0),
+        default=None,
+        metavar="SHARE",
+        help="largest share of flagged openings accepted",
+    )
+    _add_one_tokenizer(verify)
+    add_errors_option(verify)
+    add_output_options(verify, ("table", "json"))
+    verify.set_defaults(run=run_verify)
+
+    experiment = actions.add_parser("experiment", help="CoIn detection rates on inflated traces")
+    experiment.add_argument(
+        "--inflation",
+        default="0.05,0.1,0.2,0.5",
+        metavar="RATES",
+        help="comma-separated inflation rates (default 0.05,0.1,0.2,0.5)",
+    )
+    experiment.add_argument(
+        "--n",
+        type=int_in_range(4, 100_000),
+        default=200,
+        help="honest traces (half calibrate, half evaluate; default 200)",
+    )
+    experiment.add_argument("--kinds", default="duplicate,random,unrelated,python-source")
+    experiment.add_argument("--openings", default="4,8,16,32,64", metavar="GRID")
+    experiment.add_argument("--trace-tokens", type=int_in_range(64, 1_000_000), default=1024)
+    experiment.add_argument("--block-size", type=int_in_range(1, 4096), default=32)
+    experiment.add_argument("--udhr", metavar="FOLDER",
+                            help="UDHR folder for the unrelated text (eng.*; default: Python's "
+                            "licence text)")  # fmt: skip
+    experiment.add_argument("--seed", type=int_in_range(0), default=0)
+    _add_one_tokenizer(experiment)
+    add_output_options(experiment)
+    experiment.set_defaults(run=run_experiment)
+
+    billing.set_defaults(run=lambda args: _usage(billing))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _add_one_tokenizer(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-t", "--tokenizer", default="o200k_base", metavar="SPEC",
+                        help="the billing tokenizer (default o200k_base)")  # fmt: skip
+    add_special_option(parser)
+
+
+def _read_text(path: str, errors: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors=errors)
+    except FileNotFoundError:
+        raise UserError(f"{what} file {path} does not exist") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{what} file {path}: invalid UTF-8 at byte {error.start} "
+                        "(use --errors replace)") from None  # fmt: skip
+    except OSError as error:
+        raise UserError(f"cannot read {what} file {path}: {error.strerror}") from None
+
+
+def _read_ids(path: str) -> list[int]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"claimed ids file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"claimed ids file {path}: not a JSON file ({error})") from None
+    if not isinstance(data, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in data
+    ):
+        raise UserError(f"claimed ids file {path}: expected a JSON list of integer token ids")
+    return data
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from toksmith.accounting.check import check_bill
+    from toksmith.report.accounting import render_check
+
+    common.check_inputs(files=[args.text, args.claimed_ids])
+    check_output_path(args.output, [args.text, args.claimed_ids])
+    text = _read_text(args.text, args.errors, "text")
+    ids = _read_ids(args.claimed_ids) if args.claimed_ids else None
+    tokenizer = common.load_one_tokenizer(args.tokenizer, args.special)
+    result = check_bill(tokenizer, text, claimed_tokens=args.claimed, claimed_ids=ids)
+    emit(render_check(result, args.format), args.output)
+    return 0
+
+
+def run_commit(args: argparse.Namespace) -> int:
+    from toksmith.accounting.coin import CommitResult, TraceProvider, read_trace
+    from toksmith.accounting.embed import minilm_static_embedder
+    from toksmith.report.accounting import render_commit
+    from toksmith.report.output import to_json
+
+    common.check_inputs(files=[args.trace])
+    check_output_path(args.output, [args.trace])
+    tokenizer = common.load_one_tokenizer(args.tokenizer, args.special)
+    ids = read_trace(args.trace, tokenizer)
+    start = time.perf_counter()
+    provider = TraceProvider(ids, tokenizer, minilm_static_embedder(), block_size=args.block_size)
+    commitment = provider.commit()
+    elapsed = time.perf_counter() - start
+    emit(to_json(commitment), args.output)
+    if args.format == "json":
+        print(to_json(CommitResult(commitment, elapsed)))
+    else:
+        print(render_commit(CommitResult(commitment, elapsed), "table"))
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from toksmith.accounting import coin
+    from toksmith.accounting.embed import minilm_sentence_embedder, minilm_static_embedder
+    from toksmith.report.accounting import render_verify
+
+    inputs = [args.commitment, args.trace_server, args.prompt, args.answer]
+    common.check_inputs(files=inputs)
+    check_output_path(args.output, inputs)
+    commitment = coin.read_commitment(args.commitment)
+    prompt = _read_text(args.prompt, args.errors, "prompt")
+    answer = _read_text(args.answer, args.errors, "answer")
+    tokenizer = common.load_one_tokenizer(args.tokenizer, args.special)
+    fingerprint = minilm_static_embedder()
+    provider = coin.TraceProvider(coin.read_trace(args.trace_server, tokenizer), tokenizer,
+                                  fingerprint, block_size=max(commitment.block_size, 1))  # fmt: skip
+    result = coin.verify(
+        commitment, provider.open, tokenizer, prompt, answer,
+        fingerprint_embed=fingerprint, relevance_embed=minilm_sentence_embedder(),
+        openings=args.openings, seed=args.seed, claimed_tokens=args.claimed,
+        threshold=coin.DEFAULT_RELEVANCE_THRESHOLD if args.threshold is None else args.threshold,
+        max_flagged_share=coin.DEFAULT_MAX_FLAGGED_SHARE if args.max_flagged is None
+        else args.max_flagged,
+    )  # fmt: skip
+    if result.failed_check is not None:
+        raise UserError(f"commitment {args.commitment} {result.verdict}")
+    emit(render_verify(result, args.format), args.output)
+    return 0 if result.accepted else 1
+
+
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        values = [float(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise UserError(f"{what} {text!r}: expected comma-separated numbers") from None
+    if not values or any(not 0 < v <= 10 for v in values):
+        raise UserError(f"{what} {text!r}: expected numbers above 0 and at most 10")
+    return values
+
+
+def _whole_numbers(text: str, what: str) -> list[int]:
+    try:
+        values = [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise UserError(f"{what} {text!r}: expected comma-separated whole numbers") from None
+    if not values or any(v < 1 for v in values):
+        raise UserError(f"{what} {text!r}: expected whole numbers of at least 1")
+    return sorted(set(values))
+
+
+def run_experiment(args: argparse.Namespace) -> int:
+    from toksmith.accounting.embed import minilm_sentence_embedder
+    from toksmith.accounting.experiment import run_experiment as experiment
+    from toksmith.report.accounting import render_experiment
+
+    rates = _floats(args.inflation, "--inflation")
+    grid = _whole_numbers(args.openings, "--openings")
+    kinds = [kind.strip() for kind in args.kinds.split(",") if kind.strip()]
+    if args.udhr is not None:
+        common.check_inputs(corpora=[args.udhr])
+    check_output_path(args.output, [args.udhr])
+    tokenizer = common.load_one_tokenizer(args.tokenizer, args.special)
+    with common.progress_bar("CoIn experiment") as update:
+        result = experiment(
+            tokenizer, minilm_sentence_embedder(), n=args.n, rates=rates, kinds=kinds,
+            openings_grid=grid, block_size=args.block_size, trace_tokens=args.trace_tokens,
+            udhr=args.udhr, seed=args.seed, progress=update,
+        )  # fmt: skip
+    emit(render_experiment(result, args.format), args.output)
+    return 0

@@ -1,0 +1,132 @@
+"""What a worker runs: read a task's shards and compute the partial result one process would.
+
+A task carries tokenizer specs (built-in names or paths the worker can read), never loaded
+tokenizer objects: each worker process loads a tokenizer once (the load cache) and keeps a
+word-length cache per tokenizer set, as one process keeps one across languages.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toksmith.cluster.engine import worker_name
+from toksmith.cluster.shards import Shard, iter_shard_segments
+from toksmith.corpus.read import Errors, ReadStats
+from toksmith.errors import UserError
+from toksmith.metrics.compare import WordLengthCache, measure_partial
+from toksmith.metrics.count import count_partial
+from toksmith.tokenizers import Tokenizer, load_tokenizer
+
+SLOW_ENV = "TOKSMITH_CLUSTER_TEST_TASK_DELAY_S"
+"""Test-only hook: a worker sleeps this many seconds before each task (how the tests make
+tasks slow enough to kill a worker in the middle of a run). Unset in normal use."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: ``kind`` (``compare``, ``count`` or ``wordcount``) over ``shards``
+    (in reading order) of one language."""
+
+    kind: str
+    shards: list[Shard]
+    specs: tuple[str, ...] = ()
+    special: str = "text"
+    errors: Errors = "strict"
+    language: str = "all"
+    keep_blank: bool = False
+    keep_segments: bool = False
+    pretokenizer: dict[str, Any] = field(default_factory=dict)  # wordcount: WordcountSettings
+
+
+@dataclass
+class TaskResult:
+    """A task's partial result and what reading its shards saw."""
+
+    partial: Any
+    non_blank: int = 0  # non-blank segments (an empty corpus is an error)
+    replaced_bytes: int = 0
+    replacements: int = 0
+
+
+_word_caches: dict[tuple[tuple[str, ...], str], WordLengthCache] = {}
+
+
+def run_task(task: Task) -> TaskResult:
+    """Compute ``task`` in this (worker) process."""
+    delay_s = float(os.environ.get(SLOW_ENV, "0") or 0)
+    if delay_s > 0:
+        time.sleep(delay_s)
+    for shard in task.shards:
+        _check_readable(shard)
+    stats = ReadStats()
+    counter = [0]
+    texts = _texts(task, stats, counter)
+    if task.kind == "compare":
+        tokenizers = load_worker_tokenizers(task.specs, task.special)
+        key = (task.specs, task.special)
+        cache = _word_caches.get(key)
+        if cache is None:
+            cache = _word_caches[key] = WordLengthCache(tokenizers)
+        partial: Any = measure_partial(
+            tokenizers, texts, keep_segments=task.keep_segments, word_cache=cache
+        )
+    elif task.kind == "count":
+        partial = count_partial(load_worker_tokenizers(task.specs, task.special), texts)
+    elif task.kind == "wordcount":
+        from toksmith.cluster.wordcount import WordcountSettings, count_pre_tokens
+
+        settings = WordcountSettings(**task.pretokenizer)
+        partial = count_pre_tokens(texts, settings)
+    else:
+        raise ValueError(f"unknown task kind {task.kind!r}")
+    return TaskResult(partial, counter[0], stats.replaced_bytes, stats.replacements)
+
+
+def _texts(task: Task, stats: ReadStats, non_blank: list[int]) -> Any:
+    """The task's segment texts, filtered as :func:`toksmith.corpus.read.iter_segments`
+    filters them; ``non_blank[0]`` counts the non-blank ones."""
+    whole_files = task.kind != "compare"
+    for shard in task.shards:
+        for segment in iter_shard_segments(
+            shard, errors=task.errors, whole_files=whole_files, stats=stats
+        ):
+            blank = not segment.text.strip()
+            if blank and not (task.keep_blank or whole_files):
+                continue
+            non_blank[0] += not blank
+            yield segment.text
+
+
+def load_worker_tokenizers(specs: tuple[str, ...], special: str) -> list[Tokenizer]:
+    """The tokenizers of ``specs`` in this process, or a UserError naming this worker and
+    the spec it could not load."""
+    tokenizers = []
+    for spec in specs:
+        try:
+            tokenizers.append(load_tokenizer(spec, special))
+        except UserError as error:
+            raise UserError(f"worker {worker_name()}: {error}") from None
+    return tokenizers
+
+
+def _check_readable(shard: Shard) -> None:
+    path = Path(shard.path)
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise UserError(
+            f"worker {worker_name()}: cannot read corpus file {shard.path} "
+            f"({error.strerror}); every worker must see the corpus at the same path"
+        ) from None
+
+
+def merged_counters(first: Counter[str], later: Counter[str]) -> Counter[str]:
+    """Word counts added (in place into ``first``)."""
+    first.update(later)
+    return first
