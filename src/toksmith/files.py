@@ -8,6 +8,7 @@ inputs with :func:`check_output_path` before it does any work.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from functools import cache
@@ -36,29 +37,45 @@ def folder_mode() -> int:
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
-    so a failure never leaves a half-written file behind. The file gets the mode the user's
-    umask gives a new file; a symlink at ``path`` is replaced by the file, its target untouched."""
-    target = Path(path).expanduser()
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"cannot write {target}: folder {folder} does not exist")
-    if target.is_dir():
-        raise UserError(f"cannot write {target}: it is a folder, expected a file path")
+    so a failure never leaves a half-written file behind.
+
+    A symlink at ``path`` is written through, as the shell's ``>`` would: its target gets the
+    new content and the link stays. A file that already exists keeps its mode; a new file gets
+    the mode the user's umask gives. A read-only file (no write bit) is refused, not replaced.
+    """
+    target = _writable_target(path)
+    folder = target.parent
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else file_mode()
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
     except OSError as error:
-        raise UserError(f"cannot write {target}: {error.strerror}") from None
+        raise UserError(f"cannot write {path}: {error.strerror}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
-        os.chmod(temporary, file_mode())
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise UserError(f"cannot write {target}: {error.strerror}") from None
+            raise UserError(f"cannot write {path}: {error.strerror}") from None
         raise
+
+
+def _writable_target(path: str | Path) -> Path:
+    """The file a write to ``path`` lands in (a symlink's target), or a UserError when it
+    cannot be written: missing folder, a folder in its place, or a read-only file."""
+    given = Path(path).expanduser()
+    target = given.resolve() if given.is_symlink() else given
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot write {given}: folder {folder} does not exist")
+    if target.is_dir():
+        raise UserError(f"cannot write {given}: it is a folder, expected a file path")
+    if target.exists() and not target.stat().st_mode & 0o222:
+        raise UserError(f"cannot write {given}: the file is read-only")
+    return target
 
 
 def _same_file(first: Path, second: Path) -> bool:
@@ -91,13 +108,9 @@ def check_output_path(output: str | Path | None, inputs: Iterable[str | Path | N
             raise UserError(
                 f"output {output} would overwrite the input {item}: choose another path"
             )
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"cannot write {target}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"cannot write {target}: folder {folder} is not writable")
-    if target.is_dir():
-        raise UserError(f"cannot write {target}: it is a folder, expected a file path")
+    written = _writable_target(target)
+    if not os.access(written.parent, os.W_OK):
+        raise UserError(f"cannot write {target}: folder {written.parent} is not writable")
 
 
 def check_output_folder_path(output: str | Path, inputs: Iterable[str | Path | None]) -> None:

@@ -19,9 +19,9 @@ from toksmith.cli.common import (
 )
 from toksmith.errors import UserError
 from toksmith.files import check_output_folder_path, check_output_path
-from toksmith.report.output import emit, to_json
+from toksmith.report.output import emit
 from toksmith.report.plots import plot_sweep
-from toksmith.report.tables import Table, render_table
+from toksmith.report.train import render_sweep, render_trained
 from toksmith.text import clean_text
 from toksmith.train import ALGORITHMS, PRESETS, TrainSettings, apply_preset, train_tokenizer
 from toksmith.train.output import check_output_folder
@@ -205,31 +205,7 @@ def run_train(args: argparse.Namespace) -> int:
             errors=args.errors,
             progress=update,
         )
-    if args.format == "json":
-        data = {
-            "output": str(result.output),
-            "algorithm": result.algorithm,
-            "vocab_size": result.vocab_size,
-            "elapsed_s": round(result.elapsed_s, 3),
-            "corpus": result.corpus,
-            "details": result.details,
-        }
-        emit(to_json(data), None)
-        return 0
-    rows: list[list[object]] = [
-        ["tokenizer", str(result.tokenizer_json)],
-        [
-            "algorithm",
-            result.algorithm + (f" (preset {settings.preset})" if settings.preset else ""),
-        ],
-        ["vocabulary", result.vocab_size],
-        ["trained on", ", ".join(result.corpus.sources)],
-        ["corpus bytes", result.corpus.bytes],
-        ["elapsed (s)", round(result.elapsed_s, 2)],
-    ]
-    for key, value in result.details.items():
-        rows.append([key, to_json(value, indent=None) if isinstance(value, dict) else value])
-    emit(render_table(Table("trained", ["", "value"], rows), "table"), None)
+    emit(render_trained(result, args.format, settings.preset), None)
     return 0
 
 
@@ -256,52 +232,5 @@ def run_sweep(args: argparse.Namespace) -> int:
         )
     if args.plot:
         plot_sweep(result, args.plot)
-    if args.format == "json":
-        data = {
-            "algorithm": result.algorithm,
-            "vocab_sizes": result.vocab_sizes,
-            "tolerance": result.tolerance,
-            "points": result.points,
-            "choices": result.choices,
-        }
-        emit(to_json(data), args.output)
-        return 0
-    if args.format == "csv":
-        # One row per size × language, headed by the field names (as in the JSON points).
-        columns = ["vocab_size", "language", "tokens", "bytes", "bytes_per_token", "chosen"]
-        chosen_sizes = {c.language: c.chosen_vocab_size for c in result.choices}
-        points = [
-            [
-                p.vocab_size,
-                p.language,
-                p.tokens,
-                p.bytes,
-                p.bytes_per_token,
-                p.vocab_size == chosen_sizes.get(p.language),
-            ]
-            for p in result.points
-        ]
-        emit(render_table(Table("", columns, points), "csv"), args.output)
-        return 0
-    chosen = {c.language: c for c in result.choices}
-    table = Table(
-        f"{result.algorithm} vocabulary sweep (held-out bytes per token)",
-        ["language", *[f"{size:,}" for size in result.vocab_sizes], "best", "chosen"],
-        [],
-        footer=[
-            f"chosen = smallest vocabulary within {result.tolerance:.0%} of the best "
-            "bytes/token of that language"
-        ],
-    )
-    for language, choice in chosen.items():
-        by_size = {p.vocab_size: p.bytes_per_token for p in result.points if p.language == language}
-        table.rows.append(
-            [
-                language,
-                *[by_size.get(s) for s in result.vocab_sizes],
-                choice.best_vocab_size,
-                choice.chosen_vocab_size,
-            ]  # fmt: skip
-        )
-    emit(render_table(table, args.format), args.output)
+    emit(render_sweep(result, args.format), args.output)
     return 0
