@@ -93,3 +93,70 @@ def test_cluster_option_defaults(capsys):
     args = parser.parse_args([])
     assert (args.cluster, args.cluster_timeout) == (None, 10.0)
     assert parser.parse_args(["--cluster", "tcp://10.1.2.3:8786"]).cluster == "tcp://10.1.2.3:8786"
+
+
+def test_the_toksmith_commands_on_a_cluster_give_the_one_process_results(
+    corpus, tmp_path, dask_address, capsys
+):
+    from toksmith.cli import main
+
+    def json_of(*argv: str) -> dict:
+        output = tmp_path / "out.json"
+        assert main([*argv, "-t", "cl100k_base", "--format", "json", "-o", str(output)]) == 0
+        return json.loads(output.read_text(encoding="utf-8"))
+
+    one = json_of("compare", "--corpus", str(corpus))
+    spread = json_of("compare", "--corpus", str(corpus), "--cluster", dask_address)
+    assert spread["results"] == one["results"]
+    one = json_of("count", "--file", str(corpus))
+    spread = json_of("count", "--file", str(corpus), "--cluster", dask_address)
+    assert spread["results"] == one["results"]
+
+
+def test_train_from_counts_through_the_cli_gives_the_corpus_merges(corpus, tmp_path, capsys):
+    from toksmith.cli import main
+
+    counts = tmp_path / "counts.tsv"
+    assert (
+        main(["wordcount", "--corpus", str(corpus), "--pretokenizer", "gpt4", "-o", str(counts)])
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                "--from-counts",
+                str(counts),
+                "--vocab-size",
+                "600",
+                "-o",
+                str(tmp_path / "a"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                "--corpus",
+                str(corpus),
+                "--pattern",
+                "gpt4",
+                "--vocab-size",
+                "600",
+                "-o",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
+    merges = [
+        json.loads((tmp_path / name / "tokenizer.json").read_text())["model"]["merges"]
+        for name in "ab"
+    ]
+    assert merges[0] == merges[1] and len(merges[0]) > 300
+    status = main(
+        ["train", "--from-counts", str(counts), "--corpus", str(corpus), "-o", str(tmp_path / "c")]
+    )
+    assert status == 2 and "only one" in capsys.readouterr().err

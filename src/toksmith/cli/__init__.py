@@ -12,6 +12,7 @@ web server or the audits); the top-level help is drawn from the table alone.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -47,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bridge": (
         "toksmith.cli.bridge",
         "exact byte-level probabilities from token-level LMs (Phan et al. 2024)",
+    ),
+    "wordcount": (
+        "toksmith.cli.wordcount",
+        "count the pre-tokens of a corpus (for train --from-counts), optionally on Dask",
     ),
     "serve": ("toksmith.cli.serve", "open the local web page: tokenize, compare, view results"),
 }
@@ -97,7 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     resolve_format(args)
     try:
-        return int(args.run(args) or 0)
+        engine = getattr(args, "engine", None)
+        if engine in (None, "auto"):  # the default: nothing to import before the command
+            return int(args.run(args) or 0)
+        from toksmith.tokenizers.load import engine_choice
+
+        with engine_choice(engine):
+            return int(args.run(args) or 0)
     except UserError as error:
         print(f"toksmith: error: {error}", file=sys.stderr)
         return 2
@@ -108,6 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        if argv is None:
+            # The process is about to exit: keep the collector's final passes off everything
+            # the command loaded (about 0.15 s of CPU after a 200k-token vocabulary); every
+            # object is still freed and every atexit handler still runs.
+            gc.freeze()
 
 
 def registered_commands(parser: argparse.ArgumentParser) -> list[str]:

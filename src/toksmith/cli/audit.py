@@ -44,6 +44,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     _register_morphology(audit_subcommands)
     _register_numbers(audit_subcommands)
     _register_chars(audit_subcommands)
+    _register_sticky(audit_subcommands)
 
     # ---- hook: `audit mixture` is owned by the data-mixture feature -----------------------
     from toksmith.cli import audit_mixture
@@ -122,6 +123,10 @@ def _register_vocab(audit_subcommands: argparse._SubParsersAction) -> None:
                         help="length of the under-trained ranking (default 20)")  # fmt: skip
     parser.add_argument("--examples", type=int_in_range(0), default=4, metavar="N",
                         help="example tokens shown per indicator (default 4)")  # fmt: skip
+    parser.add_argument("--verify", action="store_true",
+                        help="with --weights FOLDER (a causal LM the runtime runs): prompt the model "
+                        "to repeat each of the --top candidates ('Fishing for Magikarp', 2024); "
+                        "confirmed when it gives the token under 1%%")  # fmt: skip
     parser.set_defaults(run=run_vocab)
 
 
@@ -129,6 +134,8 @@ def run_vocab(args: argparse.Namespace) -> int:
     from toksmith.audit.vocab import audit_vocabularies
     from toksmith.report.audit import render_vocab
 
+    if args.verify:
+        return _run_vocab_verify(args)
     if args.weights and not args.embedding_key:
         raise UserError("--weights needs --embedding-key NAME (the tensor to read)")
     if args.embedding_key and not args.weights:
@@ -150,6 +157,73 @@ def run_vocab(args: argparse.Namespace) -> int:
     )
     emit(render_vocab(report, args.format), args.output)
     return 0
+
+
+def _run_vocab_verify(args: argparse.Namespace) -> int:
+    """``audit vocab --weights FOLDER --verify``: the indicator on the model's embedding
+    matrix, then the top candidates prompted (:mod:`toksmith.audit.prompting`)."""
+    from pathlib import Path
+
+    from toksmith.audit.prompting import VerifiedVocabReport, verify_by_prompting
+    from toksmith.audit.vocab import audit_vocabularies
+    from toksmith.models import load_model
+    from toksmith.report.sticky import render_verified_vocab
+
+    if not args.weights:
+        raise UserError("--verify needs --weights FOLDER (a causal language model folder)")
+    folder = Path(args.weights).expanduser()
+    if not folder.is_dir():
+        raise UserError(
+            f"--verify needs --weights FOLDER, a model folder (config.json, model.safetensors, "
+            f"tokenizer.json); {args.weights} is not a folder"
+        )
+    specs = _specs(args)
+    if len(specs) != 1:
+        raise UserError("--verify belongs to one model: give exactly one tokenizer with it")
+    check_paths(args.output, corpora=[args.corpus])
+    check_output(args.output, [str(folder)])
+    model = load_model(folder)
+    [tokenizer] = load_tokenizers(specs, args.special)
+    _check_same_vocabulary(tokenizer, model.tokenizer, folder)
+    key = args.embedding_key or model.output_embedding_key or model.input_embedding_key
+    report = audit_vocabularies(
+        [tokenizer],
+        corpus=args.corpus,
+        errors=args.errors,
+        weights=folder / "model.safetensors",
+        embedding_key=key,
+        reference_ids=args.reference_ids,
+        components=args.components,
+        top=args.top,
+        examples=args.examples,
+    )
+    weights = report.tokenizers[0].weights
+    ranking = [] if weights is None else weights.ranking
+    verification = verify_by_prompting(
+        model, [t.id for t in ranking], ranks=list(range(1, len(ranking) + 1))
+    )
+    emit(render_verified_vocab(VerifiedVocabReport(report, verification), args.format), args.output)
+    return 0
+
+
+def _check_same_vocabulary(
+    tokenizer: Tokenizer, model_tokenizer: Tokenizer, folder: object
+) -> None:
+    """A UserError when ``tokenizer`` is not the model folder's own tokenizer (other size or
+    other tokens), naming the first id that differs."""
+    if tokenizer.vocab_size != model_tokenizer.vocab_size:
+        raise UserError(
+            f"tokenizer {tokenizer.name} ({tokenizer.vocab_size} ids) does not match the model "
+            f"in {folder} ({model_tokenizer.vocab_size} ids in its tokenizer.json)"
+        )
+    ours, theirs = tokenizer.vocab_bytes, model_tokenizer.vocab_bytes
+    for token_id in range(tokenizer.vocab_size):
+        if ours[token_id] != theirs[token_id]:
+            raise UserError(
+                f"tokenizer {tokenizer.name} does not match the model in {folder}: id "
+                f"{token_id} is {ours[token_id]!r} here and {theirs[token_id]!r} in the model's "
+                "tokenizer.json"
+            )
 
 
 # ---- audit coverage ---------------------------------------------------------------------------
@@ -353,4 +427,121 @@ def _emit_chars(args: argparse.Namespace) -> int:
     task_set = summarize_tasks(tasks, [t.name for t in tokenizers], tasks_file=args.output)
     # -o named the tasks file; the report goes to stdout.
     emit(render_task_set(task_set, args.format), None)
+    return 0
+
+
+# ---- audit sticky -----------------------------------------------------------------------------
+
+
+def _register_sticky(audit_subcommands: argparse._SubParsersAction) -> None:
+    from toksmith.cli.common import float_in_range
+
+    parser = audit_subcommands.add_parser(
+        "sticky",
+        help="sticky tokens of a text embedding model (STD, 'Sticking to the Mean', 2025)",
+        description="Find tokens that, inserted repeatedly into a sentence, pull its cosine "
+        "similarity with any other sentence toward the mean similarity of the model's token "
+        "embeddings (Chen et al., 2025): filter, score, shortlist, verify, and show the harm "
+        "on a small local retrieval task.",
+    )
+    parser.add_argument("--model", required=True, metavar="minilm|PATH",
+                        help="'minilm' (all-MiniLM-L6-v2 shipped offline) or a BERT "
+                        "sentence-embedding model folder")  # fmt: skip
+    parser.add_argument("--pairs", metavar="FILE",
+                        help="TSV of sentence pairs, sentence1<TAB>sentence2 per line (default: "
+                        "pairs of pydoc prose and, with --udhr, UDHR English sentences)")  # fmt: skip
+    parser.add_argument("--udhr", metavar="FOLDER",
+                        help="UDHR corpus folder (its eng.tsv): sentences for the pairs and the "
+                        "documents of the retrieval task")  # fmt: skip
+    parser.add_argument("--candidates", metavar="FILE",
+                        help="fast mode: score and verify only these tokens (one id or token per "
+                        "line)")  # fmt: skip
+    parser.add_argument("--tokens", type=comma_list, metavar="LIST",
+                        help="fast mode: comma-separated tokens or ids to check")  # fmt: skip
+    parser.add_argument("--preset", choices=("paper", "budget"), default="paper",
+                        help="paper: the paper's parameters (5 scoring pairs, 250 verification "
+                        "pairs, 1..8 insertions; about a day on 2 cores for a full run); budget: "
+                        "1 scoring pair, 16 verification pairs at 1,2,4,8 insertions (a full "
+                        "MiniLM run in about an hour). Default paper")  # fmt: skip
+    parser.add_argument("--verify-pairs", type=int_in_range(1, 100_000), metavar="N",
+                        help="verification pairs (overrides the preset)")  # fmt: skip
+    parser.add_argument("--shortlist", type=float_in_range(0, 100, low_open=True), metavar="PCT",
+                        help="percent of usable tokens shortlisted (default 2)")  # fmt: skip
+    parser.add_argument("--mean-sample", type=int_in_range(2), metavar="N",
+                        help="tokens embedded to estimate the mean similarity (default: all "
+                        "in a full run, 2048 in the fast mode)")  # fmt: skip
+    parser.add_argument("--controls", type=int_in_range(0, 10_000), metavar="N",
+                        help="random usable tokens verified as a null (default 16)")  # fmt: skip
+    parser.add_argument("--sentences", type=int_in_range(2, 100_000), default=400, metavar="N",
+                        help="local sentences the pairs are drawn from (default 400)")  # fmt: skip
+    parser.add_argument("--harm-k", type=int_in_range(1, 100), default=1, metavar="K",
+                        help="recall@K of the retrieval task (default 1)")  # fmt: skip
+    parser.add_argument("--harm-target", choices=("queries", "documents"), default="queries",
+                        help="where the retrieval task inserts the tokens (default queries)")  # fmt: skip
+    parser.add_argument("--no-harm", action="store_true", help="skip the retrieval task")
+    parser.add_argument("--seed", type=int_in_range(0), default=0, help="seed (default 0)")
+    parser.add_argument("--batch-size", type=int_in_range(1, 4096), default=64, metavar="N",
+                        help="sentences per forward pass (default 64)")  # fmt: skip
+    add_format_option(parser, FORMATS)
+    add_output_option(parser)
+    parser.set_defaults(run=run_sticky)
+
+
+def run_sticky(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from toksmith.audit import sticky
+    from toksmith.cli.common import progress_bar
+    from toksmith.models import load_model, minilm_folder
+    from toksmith.report.sticky import render_sticky
+
+    if args.candidates and args.tokens:
+        raise UserError("give --candidates FILE or --tokens LIST, not both")
+    folder = minilm_folder() if args.model == "minilm" else args.model
+    check_paths(args.output, files=[args.pairs, args.candidates], corpora=[args.udhr])
+    check_output(args.output, [str(folder)])
+    pairs = sticky.read_pairs(args.pairs) if args.pairs else None
+    items = sticky.read_candidates(args.candidates) if args.candidates else args.tokens
+    model = load_model(folder)
+    embed = sticky.model_embedder(model, batch_size=args.batch_size)
+    tokenizer = model.tokenizer
+    candidates = sticky.resolve_candidates(tokenizer, items) if items else None
+    settings = (
+        sticky.StickySettings.paper() if args.preset == "paper" else sticky.StickySettings.budget()
+    )
+    mean_sample = args.mean_sample or (2048 if candidates is not None else None)
+    settings = replace(
+        settings, mean_sample=mean_sample, seed=args.seed, batch_size=args.batch_size
+    )
+    if args.verify_pairs:
+        settings = replace(settings, verify_pairs=args.verify_pairs)
+    if args.shortlist:
+        settings = replace(settings, shortlist_percent=args.shortlist)
+    if args.controls is not None:
+        settings = replace(settings, control_tokens=args.controls)
+    sentences = None if pairs else sticky.local_sentences(args.udhr, args.sentences, args.seed)
+    source = (
+        f"{args.pairs}" if pairs else ("udhr-eng + pydoc prose" if args.udhr else "pydoc prose")
+    )
+    name = "all-MiniLM-L6-v2" if args.model == "minilm" else str(args.model)
+    with progress_bar("sticky tokens") as update:
+        report = sticky.detect_sticky_tokens(
+            embed, tokenizer, model_name=name, settings=settings, sentences=sentences,
+            pairs=pairs, pair_source=source, candidates=candidates, progress=update,
+        )  # fmt: skip
+        sticky_ids = report.verified_ids(above_control=True) or report.verified_ids()
+        if not args.no_harm and sticky_ids:
+            # controls: usable tokens that were neither shortlisted nor given as candidates
+            checked = {token.id for token in report.tokens}
+            categories = sticky.filter_tokens(tokenizer)
+            pool = [
+                i for i in range(tokenizer.vocab_size)
+                if categories[i] == "usable" and i not in checked
+            ]  # fmt: skip
+            harm = sticky.retrieval_harm(
+                embed, tokenizer, sticky_ids, pool, udhr=args.udhr, k=args.harm_k,
+                seed=args.seed, target=args.harm_target,
+            )  # fmt: skip
+            report = sticky.with_harm(report, harm)
+    emit(render_sticky(report, args.format), args.output)
     return 0

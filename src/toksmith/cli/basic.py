@@ -10,6 +10,8 @@ import argparse
 
 from toksmith.cli import common
 from toksmith.cli.common import add_errors_option, add_output_options, add_tokenizer_option
+from toksmith.cli.messages import add_messages_arguments, run_count_messages
+from toksmith.cluster.engine import add_cluster_option
 from toksmith.errors import UserError
 from toksmith.files import check_output_path
 
@@ -30,9 +32,11 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     count = subcommands.add_parser("count", help="count the tokens of a text or file")
     count.add_argument("text", nargs="?", help="the text to count (or use --file)")
     count.add_argument("--file", metavar="PATH", help="count a file, folder or glob ('-' = stdin)")
+    add_messages_arguments(count)
     add_errors_option(count)
     add_tokenizer_option(count)
     add_output_options(count)
+    add_cluster_option(count)
     count.set_defaults(run=run_count)
 
 
@@ -94,6 +98,8 @@ def run_count(args: argparse.Namespace) -> int:
     :mod:`toksmith.metrics.count` (a file is counted whole, line breaks included)."""
     from toksmith.text import clean_text
 
+    if args.messages is not None:
+        return run_count_messages(args)
     if (args.text is None) == (args.file is None):
         raise UserError("give either a text or --file PATH (not both)")
     # Everything the user named is checked before the tokenizers load (seconds for all).
@@ -107,10 +113,25 @@ def run_count(args: argparse.Namespace) -> int:
     from toksmith.report.output import to_json
     from toksmith.report.tables import columns_of
 
-    tokenizers = common.load_tokenizers(args.tokenizers, args.special)
-    if args.file is not None:
+    if args.cluster and args.file is None:
+        raise UserError("--cluster needs --file (a text argument is counted here)")
+    if args.cluster:
+        from toksmith.cluster import count_on_cluster
+        from toksmith.tokenizers import expand_specs
+
+        result = count_on_cluster(
+            expand_specs(args.tokenizers or ["all"]),
+            args.file,
+            cluster=args.cluster,
+            special=args.special,
+            errors=args.errors,
+            timeout_s=args.cluster_timeout,
+        )
+    elif args.file is not None:
+        tokenizers = common.load_tokenizers(args.tokenizers, args.special)
         result = count_corpus(tokenizers, args.file, errors=args.errors)
     else:
+        tokenizers = common.load_tokenizers(args.tokenizers, args.special)
         rows = count_text(tokenizers, args.text, errors=args.errors, what="text argument")
         result = CountResult(tokenizers=[TokenizerInfo.of(t) for t in tokenizers], results=rows)
     if args.format == "json":

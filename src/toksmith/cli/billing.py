@@ -83,10 +83,10 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     )
     verify.add_argument(
         "--max-flagged",
-        type=float_in_range(0.0, 1.0),
+        type=int_in_range(0),
         default=None,
-        metavar="SHARE",
-        help="largest share of flagged openings accepted",
+        metavar="N",
+        help="most flagged openings accepted (default from the calibration)",
     )
     _add_one_tokenizer(verify)
     add_errors_option(verify)
@@ -213,9 +213,8 @@ def run_verify(args: argparse.Namespace) -> int:
         commitment, provider.open, tokenizer, prompt, answer,
         fingerprint_embed=fingerprint, relevance_embed=minilm_sentence_embedder(),
         openings=args.openings, seed=args.seed, claimed_tokens=args.claimed,
-        threshold=coin.DEFAULT_RELEVANCE_THRESHOLD if args.threshold is None else args.threshold,
-        max_flagged_share=coin.DEFAULT_MAX_FLAGGED_SHARE if args.max_flagged is None
-        else args.max_flagged,
+        threshold=args.threshold,
+        max_flagged=args.max_flagged,
     )  # fmt: skip
     if result.failed_check is not None:
         raise UserError(f"commitment {args.commitment} {result.verdict}")

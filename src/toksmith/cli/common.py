@@ -61,6 +61,20 @@ def add_special_option(parser: argparse.ArgumentParser) -> None:
         "plain text (default); 'allow' counts them as the special tokens, as the HF library "
         "and tiktoken with allowed_special do",
     )
+    add_engine_option(parser)
+
+
+def add_engine_option(parser: argparse.ArgumentParser) -> None:
+    """``--engine auto|vendor|fast``: which engine encodes (part of :func:`add_special_option`;
+    see :mod:`toksmith.tokenizers.parity`)."""
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "vendor", "fast"),  # toksmith.tokenizers.fast.ENGINE_CHOICES
+        default="auto",
+        help="which engine encodes: 'auto' (default) a faster engine where it is proven to give "
+        "the vendor's ids, else the vendor's; 'vendor' always the vendor's library; 'fast' "
+        "fails where no fast engine has parity",
+    )
 
 
 def add_format_option(
@@ -251,6 +265,7 @@ __all__ = [
     "add_format_option",
     "add_output_option",
     "add_output_options",
+    "add_engine_option",
     "add_special_option",
     "float_in_range",
     "int_in_range",

@@ -11,6 +11,8 @@ from toksmith.cli.common import (
     add_tokenizer_option,
     progress_bar,
 )
+from toksmith.cluster.engine import add_cluster_option
+from toksmith.errors import UserError
 from toksmith.files import check_output_path
 from toksmith.metrics import compare_corpus, compare_wordfreq
 from toksmith.report import FORMATS, emit, render_compare
@@ -30,16 +32,38 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--languages", metavar="LIST", help="comma-separated languages to keep")
     add_errors_option(parser)
     add_output_options(parser, tuple(FORMATS))
+    add_cluster_option(parser)
     parser.set_defaults(run=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    if args.cluster and args.corpus is None:
+        raise UserError("--cluster needs --corpus (the wordfreq default runs in one process)")
     common.check_inputs(corpora=[args.corpus])
     check_output_path(args.output, [args.corpus])
-    tokenizers = common.load_tokenizers(args.tokenizers, args.special)
     languages = (
         [x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None
     )
+    if args.cluster:
+        from toksmith.cluster import compare_on_cluster
+        from toksmith.tokenizers import expand_specs
+
+        # Workers load the tokenizers from their specs; nothing loaded here is sent to them.
+        with progress_bar("measuring on the cluster") as update:
+            result = compare_on_cluster(
+                expand_specs(args.tokenizers or ["all"]),
+                args.corpus,
+                cluster=args.cluster,
+                special=args.special,
+                reference=args.reference,
+                errors=args.errors,
+                languages=languages,
+                progress=update,
+                timeout_s=args.cluster_timeout,
+            )
+        emit(render_compare(result, args.format), args.output)
+        return 0
+    tokenizers = common.load_tokenizers(args.tokenizers, args.special)
     with progress_bar("measuring") as update:
         if args.corpus is None:
             result = compare_wordfreq(tokenizers, languages, progress=update)

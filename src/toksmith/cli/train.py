@@ -61,6 +61,10 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     train.add_argument("--from-wordfreq", metavar="LANGS",
                        help="train on wordfreq word counts of these languages (e.g. en,tr,de) "
                        "instead of a corpus")  # fmt: skip
+    train.add_argument("--from-counts", metavar="FILE",
+                       help="train BPE from the pre-token counts of 'toksmith wordcount' (TSV, "
+                       "optionally .gz) instead of a corpus: the same merges as training on "
+                       "the counted corpus")  # fmt: skip
     train.add_argument("--temperature", type=float_in_range(0, 100, low_open=True), default=3.0,
                        help="language balancing for --from-wordfreq: share ∝ size^(1/T), "
                        "above 0 and at most 100 (default 3)")  # fmt: skip
@@ -191,6 +195,8 @@ def run_train(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     validate(settings)
     corpus = args.corpus or []
+    if args.from_counts is not None:
+        return _train_from_counts(args, settings, corpus)
     # Inputs and the output folder are checked before any work (reading, training).
     common.check_inputs(corpora=corpus)
     check_output_folder(args.output, corpus, force=args.force)
@@ -204,6 +210,25 @@ def run_train(args: argparse.Namespace) -> int:
             temperature=args.temperature,
             errors=args.errors,
             progress=update,
+        )
+    emit(render_trained(result, args.format, settings.preset), None)
+    return 0
+
+
+def _train_from_counts(args: argparse.Namespace, settings: TrainSettings, corpus: list[str]) -> int:
+    """``train --from-counts FILE``: BPE from a ``toksmith wordcount`` file, whose own
+    pre-tokenization settings are used (a conflicting --pattern/--numbers/--normalizer is
+    refused)."""
+    from toksmith.train.from_counts import train_from_counts
+
+    if corpus or args.from_wordfreq:
+        raise UserError("--from-counts replaces --corpus and --from-wordfreq: give only one")
+    common.check_inputs(corpora=[args.from_counts])
+    check_output_folder(args.output, [args.from_counts], force=args.force)
+    explicit = {n for n in ("pattern", "numbers", "normalizer") if getattr(args, n) is not None}
+    with progress_bar("training bpe from counts") as update:
+        result = train_from_counts(
+            settings, args.output, args.from_counts, explicit=explicit, progress=update
         )
     emit(render_trained(result, args.format, settings.preset), None)
     return 0

@@ -6,15 +6,33 @@ every task computes the integer partials one process computes (:mod:`toksmith.cl
 and they are merged and finished by the same functions (:mod:`toksmith.cluster.jobs`).
 """
 
-from toksmith.cluster.engine import DEFAULT_TIMEOUT_S, add_cluster_option, connect, parse_cluster
-from toksmith.cluster.jobs import compare_on_cluster, count_on_cluster
-from toksmith.cluster.wordcount import (
-    WordCounts,
-    WordcountSettings,
-    read_word_counts,
-    word_counts,
-    write_word_counts,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Imported on first use, so the CLI's ``--cluster`` option costs no start-up time.
+_EXPORTS = {
+    "DEFAULT_TIMEOUT_S": "toksmith.cluster.engine",
+    "add_cluster_option": "toksmith.cluster.engine",
+    "connect": "toksmith.cluster.engine",
+    "parse_cluster": "toksmith.cluster.engine",
+    "compare_on_cluster": "toksmith.cluster.jobs",
+    "count_on_cluster": "toksmith.cluster.jobs",
+    "WordCounts": "toksmith.cluster.wordcount",
+    "WordcountSettings": "toksmith.cluster.wordcount",
+    "read_word_counts": "toksmith.cluster.wordcount",
+    "word_counts": "toksmith.cluster.wordcount",
+    "write_word_counts": "toksmith.cluster.wordcount",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'toksmith.cluster' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",

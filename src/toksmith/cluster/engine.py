@@ -22,8 +22,6 @@ from typing import Any, TypeVar
 from toksmith import __version__
 from toksmith.errors import UserError
 from toksmith.progress import Progress
-from toksmith.tokenizers.load import PREFIXES, WHITESPACE_SPECS
-from toksmith.tokenizers.registry import is_builtin
 
 DEFAULT_TIMEOUT_S = 10.0
 MAX_LOCAL_WORKERS = 256
@@ -101,7 +99,9 @@ def connect(cluster: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[Any]
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                # Worker shutdown races (a heartbeat to a closed scheduler) log ERROR
+                # tracebacks that are not the user's concern; real failures raise.
+                silence_logs=logging.CRITICAL,
             )
             client = Client(local, timeout=timeout_s)
         else:
@@ -180,6 +180,9 @@ def worker_name() -> str:
 def worker_spec(spec: str) -> str:
     """``spec`` as a worker should read it: a path that exists here made absolute (a worker's
     working folder is not ours); built-in names, ``ws:`` and hub names unchanged."""
+    from toksmith.tokenizers.load import PREFIXES, WHITESPACE_SPECS
+    from toksmith.tokenizers.registry import is_builtin
+
     if spec in WHITESPACE_SPECS or is_builtin(spec):
         return spec
     prefix, colon, rest = spec.partition(":")

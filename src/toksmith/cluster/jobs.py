@@ -55,9 +55,15 @@ def shard_size(total_bytes: int, workers: int) -> int:
 
 def _tokenizers_and_specs(
     specs: Sequence[str], special: str
-) -> tuple[list[Tokenizer], tuple[str, ...]]:
+) -> tuple[list[Tokenizer], tuple[str, ...], str]:
+    """The client's tokenizers, the specs workers load them by, and the engine choice in
+    force (``--engine``), which the workers must use too."""
+    from toksmith.tokenizers.load import _engine_choice
+
     names = expand_specs(list(specs) or ["all"])
-    return load_tokenizers(names, special=special), tuple(worker_spec(n) for n in names)
+    engine = _engine_choice.get()
+    tokenizers = load_tokenizers(names, special=special, engine=engine)
+    return tokenizers, tuple(worker_spec(n) for n in names), engine
 
 
 def _check_source(source: str | Path) -> None:
@@ -82,7 +88,7 @@ def compare_on_cluster(
     computed by the Dask ``cluster`` (``local:N`` or ``tcp://host:port``): the same result,
     number for number (see the module docstring for the ``ws:`` baseline)."""
     _check_source(source)
-    tokenizers, worker_specs = _tokenizers_and_specs(specs, special)
+    tokenizers, worker_specs, engine = _tokenizers_and_specs(specs, special)
     plan = plan_languages(
         tokenizers, source, reference=reference, errors=errors, languages=languages
     )
@@ -99,6 +105,7 @@ def compare_on_cluster(
                 worker_specs,
                 special,
                 errors,
+                engine,
                 language,
                 keep_blank=plan.parallel is not None,
                 keep_segments=plan.keep_segments,
@@ -131,12 +138,12 @@ def count_on_cluster(
     """:func:`toksmith.metrics.count_corpus` (what ``count --file`` counts) computed by the
     Dask ``cluster``: the same result, number for number."""
     _check_source(source)
-    tokenizers, worker_specs = _tokenizers_and_specs(specs, special)
+    tokenizers, worker_specs, engine = _tokenizers_and_specs(specs, special)
     files = corpus_files(source)
     with connect(cluster, timeout_s) as client:
         size = shard_bytes or shard_size(_total_bytes({"all": files}), worker_count(client))
         tasks = [
-            Task("count", shards, worker_specs, special, errors)
+            Task("count", shards, worker_specs, special, errors, engine)
             for shards in plan_shards(files, shard_bytes=size, whole_files=True)
         ]
         results = _ordered(run_tasks(client, run_task, tasks, progress=progress), len(tasks))
@@ -147,6 +154,7 @@ def count_on_cluster(
         excess += _excess(result)
         replaced_bytes += result.replaced_bytes
         non_blank += result.non_blank
+        _add_fallbacks(tokenizers, result)
     if non_blank == 0:
         raise UserError(f"corpus {source} is empty: no non-blank text segments")
     return finish_count(tokenizers, source, partial, excess, replaced_bytes)
@@ -174,6 +182,7 @@ def _merge_compare(
         partials[language] = (merge_partials(previous, partial), excess + _excess(result))
         replaced_bytes += result.replaced_bytes
         non_blank += result.non_blank
+        _add_fallbacks(tokenizers, result)
     if keep_segments:
         for language, (partial, _) in partials.items():
             for column, tokenizer_partial in enumerate(partial.tokenizers):
@@ -184,6 +193,13 @@ def _merge_compare(
                     for part in segments[index][column] or []
                 ]
     return partials, replaced_bytes, non_blank
+
+
+def _add_fallbacks(tokenizers: Sequence[Tokenizer], result: TaskResult) -> None:
+    """Count the workers' fast-engine fallbacks on the client's tokenizers, where the notes
+    of :func:`toksmith.metrics.compare.finish_compare` read them, as in one process."""
+    for tokenizer, fallbacks in zip(tokenizers, result.fast_fallbacks, strict=False):
+        tokenizer.fast_fallbacks += fallbacks
 
 
 def _excess(result: TaskResult) -> int:

@@ -37,6 +37,7 @@ class Task:
     specs: tuple[str, ...] = ()
     special: str = "text"
     errors: Errors = "strict"
+    engine: str = "auto"  # the client's --engine choice (auto, vendor or fast)
     language: str = "all"
     keep_blank: bool = False
     keep_segments: bool = False
@@ -51,13 +52,15 @@ class TaskResult:
     non_blank: int = 0  # non-blank segments (an empty corpus is an error)
     replaced_bytes: int = 0
     replacements: int = 0
+    fast_fallbacks: list[int] = field(default_factory=list)  # per tokenizer, in this task
 
 
-_word_caches: dict[tuple[tuple[str, ...], str], WordLengthCache] = {}
+_word_caches: dict[tuple[tuple[str, ...], str, str], WordLengthCache] = {}
 
 
 def run_task(task: Task) -> TaskResult:
     """Compute ``task`` in this (worker) process."""
+    fit_encoders_to_worker()
     delay_s = float(os.environ.get(SLOW_ENV, "0") or 0)
     if delay_s > 0:
         time.sleep(delay_s)
@@ -66,9 +69,10 @@ def run_task(task: Task) -> TaskResult:
     stats = ReadStats()
     counter = [0]
     texts = _texts(task, stats, counter)
+    tokenizers = load_worker_tokenizers(task.specs, task.special, task.engine)
+    fallbacks_before = [t.fast_fallbacks for t in tokenizers]
     if task.kind == "compare":
-        tokenizers = load_worker_tokenizers(task.specs, task.special)
-        key = (task.specs, task.special)
+        key = (task.specs, task.special, task.engine)
         cache = _word_caches.get(key)
         if cache is None:
             cache = _word_caches[key] = WordLengthCache(tokenizers)
@@ -76,7 +80,7 @@ def run_task(task: Task) -> TaskResult:
             tokenizers, texts, keep_segments=task.keep_segments, word_cache=cache
         )
     elif task.kind == "count":
-        partial = count_partial(load_worker_tokenizers(task.specs, task.special), texts)
+        partial = count_partial(tokenizers, texts)
     elif task.kind == "wordcount":
         from toksmith.cluster.wordcount import WordcountSettings, count_pre_tokens
 
@@ -84,7 +88,8 @@ def run_task(task: Task) -> TaskResult:
         partial = count_pre_tokens(texts, settings)
     else:
         raise ValueError(f"unknown task kind {task.kind!r}")
-    return TaskResult(partial, counter[0], stats.replaced_bytes, stats.replacements)
+    fallbacks = [t.fast_fallbacks - n for t, n in zip(tokenizers, fallbacks_before, strict=True)]
+    return TaskResult(partial, counter[0], stats.replaced_bytes, stats.replacements, fallbacks)
 
 
 def _texts(task: Task, stats: ReadStats, non_blank: list[int]) -> Any:
@@ -102,13 +107,51 @@ def _texts(task: Task, stats: ReadStats, non_blank: list[int]) -> Any:
             yield segment.text
 
 
-def load_worker_tokenizers(specs: tuple[str, ...], special: str) -> list[Tokenizer]:
+_fitted = False
+
+
+def fit_encoders_to_worker() -> None:
+    """In a Dask worker process, make the encoders use as many threads as the worker has.
+
+    Dask gives a worker ``nthreads`` cores; the encoders would otherwise each start one thread
+    per core of the machine (tiktoken's and SentencePiece's pools in toksmith, the Rust rayon
+    pool of HF ``tokenizers``, fastokens' own BPE threads), so N single-thread workers on N cores would run N²
+    encoder threads. Set before the first tokenizer is loaded in the process (rayon reads
+    ``RAYON_NUM_THREADS`` when its pool starts); a value the user exported is kept. Workers that
+    are threads of the client process (an in-process cluster) are left alone.
+    """
+    global _fitted
+    if _fitted:
+        return
+    _fitted = True
+    import multiprocessing
+
+    try:
+        from distributed import get_worker
+
+        threads = int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return
+    if multiprocessing.parent_process() is None:
+        return  # not a worker process of its own
+    os.environ.setdefault("RAYON_NUM_THREADS", str(threads))
+    os.environ.setdefault("FASTOKENS_BPE_THREADS", str(threads))  # its own spinning pool
+    from toksmith.tokenizers import sentencepiece_model, tiktoken_ranks
+
+    # Their thread pools are made on first use from these module values.
+    tiktoken_ranks._WORKERS = threads
+    sentencepiece_model._WORKERS = threads
+
+
+def load_worker_tokenizers(
+    specs: tuple[str, ...], special: str, engine: str = "auto"
+) -> list[Tokenizer]:
     """The tokenizers of ``specs`` in this process, or a UserError naming this worker and
     the spec it could not load."""
     tokenizers = []
     for spec in specs:
         try:
-            tokenizers.append(load_tokenizer(spec, special))
+            tokenizers.append(load_tokenizer(spec, special, engine))
         except UserError as error:
             raise UserError(f"worker {worker_name()}: {error}") from None
     return tokenizers
