@@ -53,6 +53,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "toksmith.cli.wordcount",
         "count the pre-tokens of a corpus (for train --from-counts), optionally on Dask",
     ),
+    "cost": ("toksmith.cli.cost", "what a text, file or conversation costs under each model"),
+    "prices": ("toksmith.cli.cost", "the bundled model price table (litellm's snapshot)"),
+    "billing": (
+        "toksmith.cli.billing",
+        "check a bill: canonical counts (Velasco et al.) and CoIn audits of hidden tokens",
+    ),
     "serve": ("toksmith.cli.serve", "open the local web page: tokenize, compare, view results"),
 }
 
