@@ -126,7 +126,7 @@ def bootstrap_spearman(a: np.ndarray, b: np.ndarray, draws: int) -> tuple[float,
     return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
 
 
-def minilm(quick: bool) -> None:
+def minilm(quick: bool, methods: list[str], sentences_count: int, draws: int) -> None:
     from toksmith.adapt.transplant import (
         cached_embedder,
         load_new_tokenizer,
@@ -145,11 +145,11 @@ def minilm(quick: bool) -> None:
     vocab_size = 16000
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "tokenizer.json"
-        path.write_text(train_bert_wordpiece(train_docs, vocab_size), "utf-8")
+        path.write_text(train_bert_wordpiece(train_docs, vocab_size, min_frequency=1), "utf-8")
         new = load_new_tokenizer(path, "bert")
         tokenizer_json = path.read_text("utf-8")
     base = load_model(minilm_folder())
-    sentences = sentences_for_eval(300 if quick else 1200)
+    sentences = sentences_for_eval(300 if quick else sentences_count)
     print(f"new vocabulary: {new.vocab_size:,} ids (trained on {len(train_docs):,} docstring "
           f"modules, {time.perf_counter() - started:.0f} s); evaluation: {len(sentences):,} "
           "sentences (UDHR English + held-out stdlib docstrings)")  # fmt: skip
@@ -159,7 +159,7 @@ def minilm(quick: bool) -> None:
     print("| method | cosine to original (mean) | 95% CI | Spearman of similarities | 95% CI "
           "| new rows built by the method | s |")  # fmt: skip
     print("|---|---|---|---|---|---|---|")
-    for method in METHODS:
+    for method in methods:
         begun = time.perf_counter()
         match, recipe = plan_transplant(
             base,
@@ -186,7 +186,7 @@ def minilm(quick: bool) -> None:
         low, high = bootstrap_mean(cosines)
         rho = spearman_upper(reference_sim, vectors @ vectors.T)
         rho_low, rho_high = bootstrap_spearman(reference_sim, vectors @ vectors.T,
-                                               50 if quick else 200)  # fmt: skip
+                                               20 if quick else draws)  # fmt: skip
         own = recipe.method_of_row.count(method)
         print(f"| {method} | {cosines.mean():.4f} | [{low:.4f}, {high:.4f}] | {rho:.4f} | "
               f"[{rho_low:.4f}, {rho_high:.4f}] | {own:,} of {match.missing_new.size:,} | "
@@ -310,6 +310,9 @@ def main() -> None:
     parser.add_argument("--only", choices=("synthetic", "minilm", "causal", "dynamic"))
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--methods", default=",".join(METHODS), help="minilm: methods, in order")
+    parser.add_argument("--sentences", type=int, default=1200, help="minilm: sentences")
+    parser.add_argument("--draws", type=int, default=200, help="minilm: Spearman bootstrap draws")
     args = parser.parse_args()
     begun = time.perf_counter()
     if args.only in (None, "synthetic"):
@@ -317,7 +320,7 @@ def main() -> None:
     if args.only in (None, "dynamic"):
         dynamic()
     if args.only in (None, "minilm"):
-        minilm(args.quick)
+        minilm(args.quick, args.methods.split(","), args.sentences, args.draws)
     if args.only in (None, "causal"):
         causal(args.quick, args.seeds)
     print(f"\nall sections: {time.perf_counter() - begun:.0f} s")

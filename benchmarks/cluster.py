@@ -17,7 +17,11 @@ than the in-process ``compare_corpus`` on the same machine.
 Every figure is measured in the same run; the machine's load average is printed before and
 after (the ratios are only meaningful when the load stays below the number of cores).
 
-Usage: python benchmarks/cluster.py [--size-mb 50] [-t NAME ...]
+With ``--part train``: BPE from word counts vs BPE on the corpus (same corpus, 32k ids):
+``toksmith wordcount`` (in one process) + ``train --from-counts`` against ``train`` on the raw
+corpus, and whether the two tokenizer.json files are identical.
+
+Usage: python benchmarks/cluster.py [--size-mb 50] [-t NAME ...] [--part compare|train]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import argparse
 import logging
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -56,7 +61,16 @@ def build_corpus(size_mb: float, folder: Path) -> Path:
     return out
 
 
-def time_cluster(workers: int, names: list[str], corpus: Path, warmup: Path) -> tuple[float, dict]:
+def cpu_s() -> float:
+    """CPU seconds (user + system) this process has used, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_cluster(
+    workers: int, names: list[str], corpus: Path, warmup: Path
+) -> tuple[float, float, dict]:
+    """Wall seconds, CPU seconds (workers + this client) and the result of one timed run."""
     from distributed import LocalCluster
 
     from toksmith.cluster import compare_on_cluster
@@ -69,13 +83,51 @@ def time_cluster(workers: int, names: list[str], corpus: Path, warmup: Path) -> 
         silence_logs=logging.ERROR,
     )
     try:
+        from distributed import Client
+
         address = cluster.scheduler_address
         compare_on_cluster(names, warmup, cluster=address)
-        start = time.perf_counter()
-        result = compare_on_cluster(names, corpus, cluster=address)
-        return time.perf_counter() - start, result.to_dict()
+        with Client(address) as client:
+            before = sum(client.run(cpu_s).values()) + cpu_s()
+            start = time.perf_counter()
+            result = compare_on_cluster(names, corpus, cluster=address)
+            wall_s = time.perf_counter() - start
+            used_s = sum(client.run(cpu_s).values()) + cpu_s() - before
+        return wall_s, used_s, result.to_dict()
     finally:
         cluster.close()
+
+
+def time_training(corpus: Path, vocab_size: int) -> None:
+    from toksmith.cluster import WordcountSettings, read_word_counts, word_counts, write_word_counts
+    from toksmith.train.corpus import TrainingCorpus, text_blocks
+    from toksmith.train.from_counts import train_bpe_from_counts
+    from toksmith.train.hf_trainers import train_hf
+    from toksmith.train.settings import TrainSettings
+
+    settings = TrainSettings(vocab_size=vocab_size)
+    start = time.perf_counter()
+    raw = train_hf(settings, text_blocks(TrainingCorpus([str(corpus)]).texts()))
+    raw_s = time.perf_counter() - start
+    start = time.perf_counter()
+    counts = word_counts([str(corpus)], WordcountSettings())
+    counts_path = corpus.with_name("counts.tsv.gz")
+    write_word_counts(counts, counts_path)
+    count_s = time.perf_counter() - start
+    start = time.perf_counter()
+    _, _, pairs = read_word_counts(counts_path)
+    from_counts = train_bpe_from_counts(settings, pairs)
+    train_s = time.perf_counter() - start
+    print(f"train on the corpus (HF BPE, {vocab_size} ids):  {raw_s:7.1f} s")
+    print(
+        f"wordcount in one process:                {count_s:7.1f} s  "
+        f"({counts.distinct:,} distinct pre-tokens, {counts.occurrences:,} occurrences, "
+        f"{counts_path.stat().st_size / 1e6:.1f} MB file)"
+    )
+    print(
+        f"train --from-counts:                     {train_s:7.1f} s  ({train_s / raw_s:.2f}x of training on the corpus)"
+    )
+    print(f"identical tokenizer.json: {raw.to_str() == from_counts.to_str()}")
 
 
 def load_average() -> str:
@@ -86,6 +138,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mb", type=float, default=50.0)
     parser.add_argument("-t", "--tokenizer", action="append", dest="tokenizers")
+    parser.add_argument("--part", choices=("compare", "train"), default="compare")
+    parser.add_argument("--vocab-size", type=int, default=32000)
     args = parser.parse_args()
     if not UDHR.is_dir():
         sys.exit(f"benchmark needs {UDHR}")
@@ -99,23 +153,34 @@ def main() -> None:
         warmup = Path(tmp) / "warmup.txt"
         warmup.write_text("warm up the workers\n", encoding="utf-8")
         size_mb = corpus.stat().st_size / 1e6
+        if args.part == "train":
+            print(f"corpus: {size_mb:.1f} MB of shuffled UDHR lines")
+            time_training(corpus, args.vocab_size)
+            print(f"load average after: {load_average()}")
+            return
         print(f"corpus: {size_mb:.1f} MB of shuffled UDHR lines; tokenizers: {', '.join(names)}")
 
         tokenizers = load_tokenizers(names)
+        cpu_before = cpu_s()
         start = time.perf_counter()
         one = compare_corpus(tokenizers, corpus).to_dict()
         in_process_s = time.perf_counter() - start
+        in_process_cpu_s = cpu_s() - cpu_before
+        row = "{:26} {:7.1f} s wall  {:6.2f} MB/s  {:7.1f} CPU s"
         print(
-            f"in-process compare:          {in_process_s:7.1f} s  {size_mb / in_process_s:6.2f} MB/s"
+            row.format(
+                "in-process compare:", in_process_s, size_mb / in_process_s, in_process_cpu_s
+            )
         )
-
-        one_worker_s, result_1 = time_cluster(1, names, corpus, warmup)
+        one_worker_s, one_cpu_s, result_1 = time_cluster(1, names, corpus, warmup)
         print(
-            f"LocalCluster, 1 worker:      {one_worker_s:7.1f} s  {size_mb / one_worker_s:6.2f} MB/s"
+            row.format("LocalCluster, 1 worker:", one_worker_s, size_mb / one_worker_s, one_cpu_s)
         )
-        two_workers_s, result_2 = time_cluster(2, names, corpus, warmup)
+        two_workers_s, two_cpu_s, result_2 = time_cluster(2, names, corpus, warmup)
         print(
-            f"LocalCluster, 2 workers:     {two_workers_s:7.1f} s  {size_mb / two_workers_s:6.2f} MB/s"
+            row.format(
+                "LocalCluster, 2 workers:", two_workers_s, size_mb / two_workers_s, two_cpu_s
+            )
         )
 
     identical = result_1 == one and result_2 == one
@@ -128,6 +193,10 @@ def main() -> None:
     print(
         f"overhead 2 workers vs in-process: {100 * overhead:+.1f}% "
         f"(target <= +15%: {'met' if overhead <= 0.15 else 'NOT met'})"
+    )
+    print(
+        f"CPU seconds, 2 workers vs in-process: {100 * (two_cpu_s / in_process_cpu_s - 1):+.1f}% "
+        "(the work the cluster adds, less sensitive to other load than wall time)"
     )
     print(f"load average after: {load_average()}")
 

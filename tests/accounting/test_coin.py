@@ -10,7 +10,7 @@ import pytest
 from toksmith.accounting.coin import Opening, TraceProvider, verify
 from toksmith.accounting.embed import hashed_bag_of_words_embedder
 from toksmith.accounting.merkle import MerkleTree, leaf_hash, node_hash, verify_inclusion
-from toksmith.tokenizers import load_tokenizer
+from toksmith.tokenizers import Tokenizer, load_tokenizer
 
 EMBED = hashed_bag_of_words_embedder()
 PROMPT = "How do Merkle trees let an auditor check hidden reasoning tokens?"
@@ -47,7 +47,7 @@ def test_tree_matches_rfc6962_and_every_proof_verifies(size: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def o200k():  # type: ignore[no-untyped-def]
+def o200k() -> Tokenizer:
     return load_tokenizer("o200k_base")
 
 
@@ -56,14 +56,14 @@ def audit(commitment, opener, tokenizer, **kwargs):  # type: ignore[no-untyped-d
                   relevance_embed=EMBED, openings=8, seed=1, **kwargs)  # fmt: skip
 
 
-def test_an_honest_trace_passes_every_check(o200k) -> None:  # type: ignore[no-untyped-def]
+def test_an_honest_trace_passes_every_check(o200k: Tokenizer) -> None:
     provider = TraceProvider(o200k.encode(REASONING), o200k, EMBED, block_size=16)
     result = audit(provider.commit(), provider.open, o200k, threshold=-1.0)
     assert result.failed_check is None
     assert all(check.passed for check in result.checks if check.name != "duplicates")
 
 
-def test_a_tampered_commitment_is_rejected_naming_the_check(o200k) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_commitment_is_rejected_naming_the_check(o200k: Tokenizer) -> None:
     provider = TraceProvider(o200k.encode(REASONING), o200k, EMBED, block_size=16)
     commitment = provider.commit()
     inflated = dataclasses.replace(commitment, n_tokens=commitment.n_tokens + 50)
@@ -75,7 +75,7 @@ def test_a_tampered_commitment_is_rejected_naming_the_check(o200k) -> None:  # t
     assert claimed.failed_check == "block layout"
 
 
-def test_a_tampered_proof_or_block_is_rejected(o200k) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_proof_or_block_is_rejected(o200k: Tokenizer) -> None:
     provider = TraceProvider(o200k.encode(REASONING), o200k, EMBED, block_size=16)
     commitment = provider.commit()
 
@@ -101,7 +101,7 @@ def test_a_tampered_proof_or_block_is_rejected(o200k) -> None:  # type: ignore[n
     )
 
 
-def test_a_commitment_for_a_different_trace_is_rejected(o200k) -> None:  # type: ignore[no-untyped-def]
+def test_a_commitment_for_a_different_trace_is_rejected(o200k: Tokenizer) -> None:
     provider = TraceProvider(o200k.encode(REASONING), o200k, EMBED, block_size=16)
     other_ids = o200k.encode(REASONING.replace("auditor", "verifier"))
     other = TraceProvider(other_ids, o200k, EMBED, block_size=16)
@@ -111,15 +111,15 @@ def test_a_commitment_for_a_different_trace_is_rejected(o200k) -> None:  # type:
     assert not result.accepted
 
 
-def test_random_token_inflation_is_flagged_by_relevance(o200k) -> None:  # type: ignore[no-untyped-def]
+def test_random_token_inflation_is_flagged_by_relevance(o200k: Tokenizer) -> None:
     honest = o200k.encode(REASONING)
     rng = random.Random(0)
     junk = [rng.randrange(100_000) for _ in range(len(honest))]
     provider = TraceProvider(honest + junk, o200k, EMBED, block_size=16)
     honest_provider = TraceProvider(honest, o200k, EMBED, block_size=16)
     inflated = audit(provider.commit(), provider.open, o200k, threshold=0.2,
-                     max_flagged_share=0.25)  # fmt: skip
+                     max_flagged=1)  # fmt: skip
     clean = audit(honest_provider.commit(), honest_provider.open, o200k, threshold=0.2,
-                  max_flagged_share=0.25)  # fmt: skip
+                  max_flagged=1)  # fmt: skip
     assert inflated.failed_check is None and inflated.verdict == "inflation suspected"
     assert clean.flagged < inflated.flagged

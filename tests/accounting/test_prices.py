@@ -43,6 +43,7 @@ def test_cost_of_a_text_is_tokens_times_price(no_network: None) -> None:
 
     tokens = len(load_tokenizer("o200k_base").encode(text))
     price = table.resolve("gpt-4o")
+    assert price.input is not None and price.output is not None
     assert model.tokenizer == "o200k_base" and model.count_kind == EXACT
     assert model.parts[0].tokens == tokens
     assert model.total_usd == pytest.approx(tokens * price.input + 100 * price.output)
@@ -50,11 +51,17 @@ def test_cost_of_a_text_is_tokens_times_price(no_network: None) -> None:
 
 def test_a_model_without_a_public_tokenizer_is_an_estimate_never_a_count() -> None:
     table = load_prices()
-    result = compute_cost(["claude-sonnet-4-5"], text_counter("Über 9000 Wörter, bitte."),
-                          what="text", prices=table)  # fmt: skip
+    result = compute_cost(
+        ["claude-sonnet-4-5"],
+        text_counter("Über 9000 Wörter, bitte."),
+        what="text",
+        prices=table,
+        estimate_tokenizers=("o200k_base", "cl100k_base", "llama3"),
+    )
     part = result.models[0].parts[0]
     assert result.models[0].count_kind == ESTIMATE and part.tokens is None
     assert part.tokens_low is not None and part.tokens_high is not None
+    assert part.estimated_tokens is not None
     assert part.tokens_low <= part.estimated_tokens <= part.tokens_high
     with pytest.raises(UserError, match="not public"):
         compute_cost(["claude-sonnet-4-5"], text_counter("x"), what="text", prices=table,
@@ -71,7 +78,7 @@ def test_unknown_model_suggests_the_nearest_name() -> None:
     [("gpt-4o", "o200k_base"), ("gpt-4.1-mini", "o200k_base"), ("o3", "o200k_base"),
      ("gpt-4", "cl100k_base"), ("gpt-3.5-turbo", "cl100k_base"),
      ("azure/eu/gpt-4o-mini", "o200k_base"), ("cerebras/llama-3.1-70b", "llama3"),
-     ("deepseek-chat", "deepseek"), ("mistral/open-mistral-nemo", "mistral-tekken")],
+     ("deepseek-chat", "deepseek"), ("meta.llama3-1-70b-instruct-v1:0", "llama3"), ("mistral/open-mistral-nemo", "mistral-tekken")],
 )  # fmt: skip
 def test_model_to_tokenizer_mapping_is_explicit(model: str, tokenizer: str) -> None:
     choice = tokenizer_for_model(model)

@@ -39,25 +39,50 @@ def tokenizers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-def _lm(tokenizer_json: Path, *, tied: bool, seed: int, steps: int = 30):
-    from toksmith.models.causal import CausalLMConfig, train_causal_lm
+SMALL = {"hidden": 32, "layers": 1, "heads": 2, "context": 32, "batch_size": 8}
+
+
+def _random_lm(tokenizer_json: Path, *, tied: bool, seed: int):
+    """An untrained LM (GPT-2 initialisation): enough where only shapes and ids matter."""
+    from toksmith.models import ModelFolder
+    from toksmith.models.causal import CausalLMConfig, expected_shapes, hf_config
     from toksmith.tokenizers.load import load_path
 
-    config = CausalLMConfig(hidden=32, layers=1, heads=2, context=32, tied=tied, batch_size=8,
-                            warmup_steps=5)  # fmt: skip
-    return train_causal_lm(load_path(tokenizer_json), TEXTS, config, steps=steps, seed=seed)
+    tokenizer = load_path(tokenizer_json)
+    config = hf_config(CausalLMConfig(**SMALL, tied=tied), tokenizer.vocab_size)  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    weights = {  # numpy, not the runtime's JAX initialiser: no compilation in a unit test
+        name: (rng.standard_normal(shape) * 0.2).astype(np.float32)
+        for name, shape in expected_shapes(config, tokenizer.vocab_size).items()
+    }
+    return ModelFolder(
+        path=None,
+        config=config,
+        weights=weights,
+        tokenizer=tokenizer,
+        architecture="causal",
+        input_embedding_key="transformer.wte.weight",
+        output_embedding_key=None if tied else "lm_head.weight",
+        tokenizer_json=tokenizer_json.read_text("utf-8"),
+    )
 
 
 @pytest.fixture(scope="module")
 def model_folders(tokenizers: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):
+    """A (tied), A untied and the donor B, initialised only: training is what the benchmark
+    (benchmarks/adapt_quality.py --only causal) does; here only ids, shapes and rows matter."""
     from toksmith.models import write_model
 
     root = tmp_path_factory.mktemp("causal-lm")
+    models = {
+        "a": _random_lm(tokenizers["a"], tied=True, seed=0),
+        "a_untied": _random_lm(tokenizers["a"], tied=False, seed=1),
+        "b": _random_lm(tokenizers["b"], tied=True, seed=2),
+    }
     folders = {}
-    for name, tied in (("a", True), ("a_untied", False), ("b", True)):
-        lm = _lm(tokenizers[name[0]], tied=tied, seed=len(name))
+    for name, model in models.items():
         folders[name] = root / name
-        write_model(lm, folders[name])
+        write_model(model, folders[name])
     return folders
 
 
@@ -126,11 +151,18 @@ def test_transplanted_lms_score_and_eval_writes_json(
     assert status == 0, capsys.readouterr()
     data = json.loads(result_file.read_text("utf-8"))
     assert data["kind"] == "adapt-eval" and len(data["results"]) == len(outputs) + 1
-    scores = {Path(r["model"]).name: r["bits_per_byte"] for r in data["results"]}
-    assert all(np.isfinite(v) and v > 0 for v in scores.values())
-    # zero rows give every new token the same logit: worse than copying the mean row is not
-    # guaranteed, but worse than the model on its own tokenizer is
-    assert scores["a"] < scores["zero"]
+    scores = {Path(r["model"]).name: r for r in data["results"]}
+    assert all(np.isfinite(r["bits_per_byte"]) and r["bits_per_byte"] > 0 for r in scores.values())
+    from toksmith.models import load_model
+    from toksmith.models.causal import bits_per_byte
+
+    texts = corpus.read_text("utf-8").splitlines()
+    zero = load_model(tmp_path / "zero")
+    assert scores["zero"]["tokens"] == sum(len(zero.tokenizer.encode(x)) for x in texts)
+    assert scores["zero"]["bits_per_byte"] == pytest.approx(bits_per_byte(zero, texts), rel=1e-6)
+    # zero rows give every new token the same logit (0): the model predicts the uniform
+    # distribution over them, so the new-vocabulary rows differ from mean and subword-mean
+    assert len({round(r["bits_per_byte"], 6) for r in scores.values()}) > 2
 
 
 def test_digit_split_warning_is_reported(
@@ -140,3 +172,23 @@ def test_digit_split_warning_is_reported(
 
     result = transplant(model_folders["a"], tokenizers["b"], tmp_path / "w", "mean")
     assert any("split digits differently" in w for w in result.warnings)
+
+
+def test_the_web_results_view_shows_an_adapt_eval_json(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from toksmith.adapt.evaluate import EvalResult, ModelScore
+    from toksmith.report.adapt import render_eval
+    from toksmith.web.app import create_app
+    from toksmith.web.roots import WebRoots
+
+    score = ModelScore("m/", "causal", 500, 10, float("nan"), 0.5)  # NaN must become null
+    result = EvalResult(corpus="held/", texts=1, bytes=20, results=[score], elapsed_s=0.1)
+    (tmp_path / "eval.json").write_text(render_eval(result, "json"), "utf-8")
+    app = create_app(WebRoots.of(results=tmp_path))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        listed = client.get("/api/results").json()
+        shown = client.get("/api/results/eval.json").json()
+    assert [item["path"] for item in listed] == ["eval.json"]
+    assert shown["data"]["kind"] == "adapt-eval"
+    assert shown["data"]["results"][0]["bits_per_byte"] is None

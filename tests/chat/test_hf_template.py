@@ -159,3 +159,11 @@ def test_a_user_folder_named_like_a_builtin_is_not_taken_for_it(tmp_path: Path) 
     assert tokenizer.name == "llama3"
     with pytest.raises(UserError, match="has no tokenizer_config.json"):
         chat_format_for(tokenizer)
+
+
+def test_an_hf_hub_tokenizer_finds_the_template_in_its_cache_folder(chatml_folder: Path) -> None:
+    from toksmith.chat.formats import _hf_source_file
+
+    source = f"hf:org/chatml (cache {chatml_folder / 'tokenizer.json'})"
+    assert _hf_source_file(source) == chatml_folder / "tokenizer.json"
+    assert _hf_source_file("hf:org/missing") is None

@@ -13,9 +13,9 @@ from toksmith.tokenizers import load_tokenizers
 
 
 def test_a_worker_killed_mid_run_changes_no_number(monkeypatch, udhr_subset, tiny_bpe):
-    # Every task sleeps 0.4 s first (the test-only hook, inherited by the worker processes
-    # that local:2 spawns), so when the first task is done both workers are busy with more.
-    monkeypatch.setenv(SLOW_ENV, "0.4")
+    # Every task (one per language here) sleeps 0.5 s first (the test-only hook, inherited by
+    # the worker processes local:2 spawns): when the first is done, both workers are busy.
+    monkeypatch.setenv(SLOW_ENV, "0.5")
     killed: list[int] = []
     survivors: list[int] = []
 
@@ -37,7 +37,6 @@ def test_a_worker_killed_mid_run_changes_no_number(monkeypatch, udhr_subset, tin
         udhr_subset,
         cluster="local:2",
         reference="007",
-        shard_bytes=5000,
         progress=kill_a_worker,
     )
     one = compare_corpus(load_tokenizers(specs), udhr_subset, reference="007")

@@ -26,6 +26,12 @@ SPECIAL_OF = {
     "claude-legacy": "<EOT>",
     "deepseek": "<｜end▁of▁sentence｜>",
     "minilm": "[CLS]",
+    "o200k_harmony": "<|start|>",
+    "mistral-sp-v2": "[INST]",
+    "mistral-sp-v7": "[SYSTEM_PROMPT]",
+    "qwen3": "<|im_start|>",
+    "qwen3.6": "<|im_start|>",
+    "deepseek-v4": "<｜end▁of▁sentence｜>",
 }
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from toksmith.errors import UserError
 from toksmith.results import Result
@@ -55,16 +56,23 @@ class BillCheck(Result):
     notes: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=8)
+def _pieces(tokenizer: Tokenizer) -> tuple[frozenset[bytes], int]:
+    """The byte strings of the tokenizer's non-special tokens and the longest one's length
+    (computed once per tokenizer: the built-ins are shared objects)."""
+    specials = tokenizer.special_ids
+    pieces = frozenset(
+        piece
+        for token_id, piece in enumerate(tokenizer.vocab_bytes)
+        if piece and token_id not in specials
+    )
+    return pieces, max((len(piece) for piece in pieces), default=0)
+
+
 def tokenization_bounds(tokenizer: Tokenizer, data: bytes) -> tuple[int, int] | None:
     """The fewest and the most vocabulary tokens whose bytes concatenate to ``data``, or None
     when no sequence spells it. Specials are excluded; O(len(data) × longest token)."""
-    specials = tokenizer.special_ids
-    pieces: set[bytes] = set()
-    longest_piece = 0
-    for token_id, piece in enumerate(tokenizer.vocab_bytes):
-        if piece and token_id not in specials:
-            pieces.add(piece)
-            longest_piece = max(longest_piece, len(piece))
+    pieces, longest_piece = _pieces(tokenizer)
     size = len(data)
     unreachable = size + 1
     fewest = [unreachable] * (size + 1)

@@ -23,8 +23,8 @@ decoded text, every inclusion proof against the root — any failure rejects the
 check — and then the semantic checks: two opened blocks with the same ids (duplicated
 reasoning), and relevance matching: each opened block's cosine similarity (MiniLM sentence
 embeddings) to the sum of the prompt, the answer and the other opened blocks; a block below
-``threshold`` is flagged, and more than ``max_flagged_share`` of flagged openings (default 0:
-any flagged block) is reported as inflation.
+``threshold`` is flagged, and more than ``max_flagged`` flagged openings is reported as
+inflation (the experiment calibrates both for a false-positive rate of 1%).
 
 Security assumptions: SHA-256 is collision and second-preimage resistant; the commitment reaches
 the auditor (signed, in a deployment) before the auditor draws the openings, from randomness the
@@ -46,9 +46,10 @@ available offline, so relevance here is the cosine similarity of MiniLM embeddin
 threshold calibrated on honest traces built here; and it is measured against the prompt, the
 answer *and the other opened blocks* (similarity to the prompt and answer alone separated honest
 from injected blocks poorly on those traces: honest 5th percentile 0.10 against 0.18 for the
-95th percentile of random-token blocks; against the rest of the trace, 0.42 against 0.20). The paper hashes per-token embedding
-fingerprints; here a leaf is a block of tokens with one pooled fingerprint (fewer leaves and
-shorter proofs for the same count; the ids themselves are in the leaf). The trace server is
+95th percentile of random-token blocks; against the rest of the trace, 0.42 against 0.20).
+The paper hashes per-token embedding fingerprints; here a leaf is a block of tokens with one
+pooled fingerprint (fewer leaves and shorter proofs for the same count; the ids themselves are
+in the leaf). The trace server is
 simulated in-process: :class:`TraceProvider` holds the trace.
 """
 
@@ -77,10 +78,26 @@ LEAF_TAG = b"toksmith-coin-leaf/1"
 QUANT_SCALE = 64
 DEFAULT_BLOCK_SIZE = 32
 DEFAULT_OPENINGS = 32
-# Calibrated on honest traces by `toksmith billing experiment` (MiniLM, block size 32); see
-# the README for the run that produced them.
-DEFAULT_RELEVANCE_THRESHOLD = 0.15
-DEFAULT_MAX_FLAGGED_SHARE = 0.0
+# Decision rules per number of openings, (relevance threshold, most flagged blocks accepted),
+# as calibrated by `toksmith billing experiment --n 200` (o200k_base, MiniLM, blocks of 32,
+# standard-library stand-in traces, ≤ 1% of calibration audits rejected; 0.4-4% of held-out
+# honest audits were); see the README. Real reasoning traces need their own calibration: pass
+# threshold/max_flagged.
+DEFAULT_RULES: dict[int, tuple[float, int]] = {
+    4: (0.315, 3),
+    8: (0.150, 1),
+    16: (0.185, 2),
+    32: (0.208, 2),
+    64: (0.208, 2),
+}
+
+
+def default_rule(openings: int) -> tuple[float, int]:
+    """The calibrated rule for the largest calibrated number of openings ≤ ``openings`` (the
+    smallest one below that)."""
+    fitting = [k for k in DEFAULT_RULES if k <= openings]
+    return DEFAULT_RULES[max(fitting) if fitting else min(DEFAULT_RULES)]
+
 
 INTEGRITY_CHECKS = ("commitment digest", "block layout", "openings answered", "block sizes",
                     "token ids", "fingerprints", "inclusion proofs")  # fmt: skip
@@ -157,7 +174,7 @@ class VerifyResult(Result):
     relevance: list[float]
     flagged: int
     threshold: float
-    max_flagged_share: float
+    max_flagged: int
     notes: list[str] = field(default_factory=list)
 
 
@@ -317,18 +334,22 @@ def verify(
     openings: int = DEFAULT_OPENINGS,
     seed: int | None = None,
     claimed_tokens: int | None = None,
-    threshold: float = DEFAULT_RELEVANCE_THRESHOLD,
-    max_flagged_share: float = DEFAULT_MAX_FLAGGED_SHARE,
+    threshold: float | None = None,
+    max_flagged: int | None = None,
 ) -> VerifyResult:
     """The auditor's side (see the module docstring): integrity checks first (the first failure
-    rejects and is named in ``failed_check``), then duplicates and relevance."""
+    rejects and is named in ``failed_check``), then duplicates and relevance. ``threshold`` and
+    ``max_flagged`` default to the calibrated rule for ``openings`` (:func:`default_rule`)."""
+    rule = default_rule(openings)
+    threshold = rule[0] if threshold is None else threshold
+    max_flagged = rule[1] if max_flagged is None else max_flagged
     checks: list[Check] = []
     notes: list[str] = []
 
     def done(verdict: str, failed: str | None, opened: list[int], relevance: list[float],
              flagged: int) -> VerifyResult:  # fmt: skip
         return VerifyResult(failed is None and verdict == "accepted", verdict, failed, checks,
-                            opened, relevance, flagged, threshold, max_flagged_share, notes)  # fmt: skip
+                            opened, relevance, flagged, threshold, max_flagged, notes)  # fmt: skip
 
     def fail(name: str, detail: str) -> VerifyResult:
         checks.append(Check(name, False, detail))
@@ -373,7 +394,10 @@ def verify(
             return fail("token ids", f"block {opening.index} has id {bad[0]}, not an id of "
                         f"{tokenizer.name}")  # fmt: skip
     checks.append(Check("token ids", True, f"all ids are ids of {tokenizer.name}"))
-    texts = [tokenizer.decode(opening.ids) for opening in answers]
+    try:
+        texts = [tokenizer.decode(opening.ids) for opening in answers]
+    except UserError:
+        return fail("token ids", "an opened block has ids the tokenizer cannot decode")
     recomputed = [quantise(v).hex() for v in fingerprint_embed(texts)]
     for opening, fingerprint in zip(answers, recomputed, strict=True):
         if opening.fingerprint != fingerprint:
@@ -408,10 +432,9 @@ def verify(
     vectors = relevance_embed([prompt, answer, *texts])
     scores = relevance_scores(np.asarray(vectors[2:]), vectors[0], vectors[1])
     flagged = int((scores < threshold).sum())
-    share = flagged / len(answers)
-    relevant = share <= max_flagged_share
+    relevant = flagged <= max_flagged
     checks.append(Check("relevance", relevant, f"{flagged} of {len(answers)} opened blocks below "
-                        f"{threshold:g} (at most {max_flagged_share:.0%} allowed)"))  # fmt: skip
+                        f"{threshold:g} (at most {max_flagged} allowed)"))  # fmt: skip
     verdict = "accepted" if relevant and not duplicates else "inflation suspected"
     return done(verdict, None, requested, [float(s) for s in scores], flagged)
 
@@ -419,6 +442,7 @@ def verify(
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_OPENINGS",
+    "DEFAULT_RULES",
     "INTEGRITY_CHECKS",
     "Check",
     "CommitResult",
@@ -427,6 +451,7 @@ __all__ = [
     "TraceProvider",
     "VerifyResult",
     "commitment_from_dict",
+    "default_rule",
     "draw_openings",
     "leaf_data",
     "quantise",

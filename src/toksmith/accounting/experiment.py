@@ -15,19 +15,20 @@ Inflation of ``rate`` r adds round(r × honest blocks) blocks at random position
   licence text);
 - ``python-source``: source code of other standard-library modules.
 
-Protocol: an audit of k openings rejects when two opened blocks are identical or when the
-lowest relevance among them is below a threshold. Honest traces are split in two halves by
-module (no module on both sides); on the calibration half, the threshold for each k is the 1st percentile of the lowest relevance in
-honest audits (repeated draws), so that at most 1% of honest audits are rejected. On the other half,
-the false-positive rate (honest audits rejected) and the detection rate of each kind × rate are
-measured with one audit per trace. "Openings for ≥90%" is the smallest k of the grid that
-detects at least 90%.
+Protocol: an audit of k openings rejects when two opened blocks are identical, or when more
+than ``max_flagged`` opened blocks have a relevance below ``threshold``. Honest traces are split
+in two halves by module (no module on both sides). On the calibration half alone, for each k,
+each candidate threshold (a percentile of honest opened-block relevance) gets the smallest
+``max_flagged`` that rejects at most 1% of honest audits (20 draws per trace), and the threshold
+that rejects the most inflated calibration traces (every kind at the middle rate) is kept. On
+the other half, the false-positive rate (honest audits rejected, 20 draws per trace) and the
+detection rate of each kind × rate (one audit per inflated trace) are measured. "Openings for
+≥90%" is the smallest k of the grid that detects at least 90%.
 """
 
 from __future__ import annotations
 
 import ast
-import math
 import random
 import sysconfig
 from collections.abc import Sequence
@@ -44,6 +45,7 @@ from toksmith.results import Result
 from toksmith.tokenizers import Tokenizer
 
 KINDS = ("duplicate", "random", "unrelated", "python-source")
+THRESHOLD_PERCENTILES = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 PAPER_BEST_DETECTION = 0.947  # "success rate reaching up to 94.7%" (CoIn abstract)
 
 
@@ -74,7 +76,7 @@ class ExperimentResult(Result):
     block_size: int
     target_fpr: float
     openings_grid: list[int]
-    thresholds: dict[str, float]
+    rules: list[Rule]
     rows: list[ExperimentRow]
     paper_best_detection: float = PAPER_BEST_DETECTION
     notes: list[str] = field(default_factory=list)
@@ -130,8 +132,12 @@ def honest_traces(
 ) -> list[Trace]:
     """``n`` honest traces (see the module docstring): one window of ``trace_tokens`` tokens of
     a module's docstrings per trace, modules reused (at different windows) when n is large."""
-    candidates = []
-    for path in stdlib_modules():
+    candidates: list[tuple[str, str, list[int]]] = []
+    paths = stdlib_modules()
+    random.Random(seed).shuffle(paths)
+    for path in paths:
+        if len(candidates) >= n:  # enough distinct modules: stop reading
+            break
         docs = module_docs(path)
         if docs is None:
             continue
@@ -191,15 +197,9 @@ def block_pool(tokenizer: Tokenizer, text: str, block_size: int, size: int) -> l
 def random_pool(tokenizer: Tokenizer, block_size: int, size: int, seed: int) -> list[list[int]]:
     rng = random.Random(seed)
     specials = tokenizer.special_ids
-    pool = []
-    for _ in range(size):
-        block: list[int] = []
-        while len(block) < block_size:
-            token_id = rng.randrange(tokenizer.vocab_size)
-            if token_id not in specials:
-                block.append(token_id)
-        pool.append(block)
-    return pool
+    # Ids with bytes (a vocabulary may have holes, such as o200k_base's unused ids).
+    usable = [i for i, piece in enumerate(tokenizer.vocab_bytes) if piece and i not in specials]
+    return [[rng.choice(usable) for _ in range(block_size)] for _ in range(size)]
 
 
 class _Embeddings:
@@ -226,20 +226,63 @@ def _audit_scores(
     return relevance_scores(vectors[opened], ends[0], ends[1])
 
 
-def _lowest_relevance(
+@dataclass(frozen=True)
+class Audit:
+    """One simulated audit: whether two opened blocks repeat, and the opened blocks'
+    relevance."""
+
+    duplicate: bool
+    scores: np.ndarray
+
+    def rejects(self, threshold: float, max_flagged: int) -> bool:
+        """The decision rule: reject on a repeat, or on more than ``max_flagged`` opened blocks
+        below ``threshold``."""
+        return self.duplicate or int((self.scores < threshold).sum()) > max_flagged
+
+
+def simulate_audit(
     blocks: list[list[int]],
     vectors: np.ndarray,
     ends: tuple[np.ndarray, np.ndarray],
     k: int,
     rng: random.Random,
-) -> float:
-    """One audit of k openings: the lowest relevance among the opened blocks (-inf when two
-    opened blocks repeat, which is rejected whatever the threshold)."""
+) -> Audit:
+    """Open k blocks of a trace as the auditor does and score them."""
     opened = draw_openings(len(blocks), k, rng)
     keys = [tuple(blocks[i]) for i in opened]
-    if len(set(keys)) < len(keys):
-        return -math.inf
-    return float(_audit_scores(vectors, ends, opened).min())
+    return Audit(len(set(keys)) < len(keys), _audit_scores(vectors, ends, opened))
+
+
+@dataclass(frozen=True)
+class Rule(Result):
+    """A calibrated decision rule for k openings."""
+
+    openings: int
+    threshold: float
+    threshold_percentile: float
+    max_flagged: int
+    calibration_fpr: float
+    calibration_detection: float
+
+
+def calibrate_rule(k: int, honest: list[Audit], inflated: list[Audit], target_fpr: float) -> Rule:
+    """The rule for k openings, chosen on calibration audits only: for each candidate
+    threshold (a percentile of honest opened-block relevance), the smallest number of flagged
+    blocks allowed that keeps the honest rejection rate ≤ ``target_fpr``; of those, the one that
+    rejects the most inflated calibration audits (ties: the lower percentile)."""
+    pooled = np.concatenate([audit.scores for audit in honest])
+    best: Rule | None = None
+    for percentile in THRESHOLD_PERCENTILES:
+        threshold = float(np.percentile(pooled, percentile))
+        for max_flagged in range(k + 1):
+            fpr = float(np.mean([audit.rejects(threshold, max_flagged) for audit in honest]))
+            if fpr <= target_fpr:
+                break
+        detection = float(np.mean([audit.rejects(threshold, max_flagged) for audit in inflated]))
+        if best is None or detection > best.calibration_detection:
+            best = Rule(k, threshold, percentile, max_flagged, fpr, detection)
+    assert best is not None
+    return best
 
 
 def run_experiment(
@@ -257,6 +300,7 @@ def run_experiment(
     seed: int = 0,
     calibration_draws: int = 20,
     progress: Progress | None = None,
+    embedding_name: str = "MiniLM",
 ) -> ExperimentResult:
     """Detection rate of each inflation kind × rate × number of openings at the calibrated
     false-positive rate (see the module docstring)."""
@@ -266,8 +310,9 @@ def run_experiment(
         if kind not in KINDS:
             raise UserError(f"unknown inflation kind {kind!r} (expected one of {', '.join(KINDS)})")
     report = progress or (lambda message, fraction: None)
-    traces = honest_traces(tokenizer, n, block_size=block_size, trace_tokens=trace_tokens,
-                           seed=seed)  # fmt: skip
+    traces = honest_traces(
+        tokenizer, n, block_size=block_size, trace_tokens=trace_tokens, seed=seed
+    )
     blocks_per_trace = len(traces[0].blocks)
     pool_size = max(8, int(max(rates) * blocks_per_trace) * 4)
     pools = {
@@ -275,51 +320,68 @@ def run_experiment(
         "unrelated": block_pool(tokenizer, unrelated_text(udhr), block_size, pool_size),
         "python-source": block_pool(
             tokenizer, python_source({t.name for t in traces}), block_size, pool_size
-        ),  # fmt: skip
+        ),
     }
     embeddings = _Embeddings(tokenizer, embed)
     report("embedding honest traces", 0.0)
-    for index, trace in enumerate(traces):
-        embeddings.add(trace.blocks)
-        report("embedding honest traces", 0.6 * (index + 1) / len(traces))
+    honest_blocks = [block for trace in traces for block in trace.blocks]
+    for first in range(0, len(honest_blocks), 512):  # big batches: few compiled shapes
+        embeddings.add(honest_blocks[first : first + 512])
+        report("embedding honest traces", 0.6 * min(1.0, (first + 512) / len(honest_blocks)))
     for kind, pool in pools.items():
         if kind in kinds:
             embeddings.add(pool)
     report("embedding prompts and answers", 0.7)
-    ends = embed([text for trace in traces for text in (trace.prompt, trace.answer)])
-    ends = np.asarray(ends, dtype=np.float64)
+    ends = np.asarray(
+        embed([text for trace in traces for text in (trace.prompt, trace.answer)]),
+        dtype=np.float64,
+    )
 
     def ends_of(trace_index: int) -> tuple[np.ndarray, np.ndarray]:
         return ends[2 * trace_index], ends[2 * trace_index + 1]
 
+    def audit(trace_index: int, blocks: list[list[int]], k: int) -> Audit:
+        return simulate_audit(blocks, embeddings.of(blocks), ends_of(trace_index), k, rng)
+
     calibration = [i for i in range(n) if traces[i].group % 2 == 0]
     evaluation = [i for i in range(n) if traces[i].group % 2 == 1]
-    if not evaluation:
+    if not calibration or not evaluation:
         raise UserError(f"--n {n}: too few traces to keep calibration and evaluation apart")
-    honest_vectors = {i: embeddings.of(traces[i].blocks) for i in range(n)}
     rng = random.Random(seed + 2)
-    thresholds: dict[int, float] = {}
+    # Inflated calibration traces (every kind, the middle rate) choose the threshold only.
+    tuning_rate = sorted(rates)[len(rates) // 2]
+    tuning = [
+        (i, _inflate(traces[i], kind, tuning_rate, pools, rng))
+        for i in calibration
+        for kind in kinds
+    ]
+    rules: dict[int, Rule] = {}
     fprs: dict[int, float] = {}
     for k in openings_grid:
-        lowest = [_lowest_relevance(traces[i].blocks, honest_vectors[i], ends_of(i), k, rng)
-                  for i in calibration for _ in range(calibration_draws)]  # fmt: skip
-        # The largest threshold that rejects at most target_fpr of the honest audits.
-        thresholds[k] = float(np.quantile(lowest, target_fpr, method="lower"))
-        rejected = [_lowest_relevance(traces[i].blocks, honest_vectors[i], ends_of(i), k,
-                                      rng) < thresholds[k]
-                    for i in evaluation]  # fmt: skip
-        fprs[k] = float(np.mean(rejected))
+        honest = [
+            audit(i, traces[i].blocks, k) for i in calibration for _ in range(calibration_draws)
+        ]
+        inflated = [audit(i, blocks, k) for i, blocks in tuning]
+        rule = calibrate_rule(k, honest, inflated, target_fpr)
+        rules[k] = rule
+        held_out = [
+            audit(i, traces[i].blocks, k).rejects(rule.threshold, rule.max_flagged)
+            for i in evaluation
+            for _ in range(calibration_draws)
+        ]
+        fprs[k] = float(np.mean(held_out))
     rows: list[ExperimentRow] = []
     settings = [(kind, rate) for kind in kinds for rate in rates]
     for step, (kind, rate) in enumerate(settings):
         report(f"auditing {kind} at {rate:g}", 0.7 + 0.3 * step / len(settings))
-        inflated = [_inflate(traces[i], kind, rate, pools, rng) for i in evaluation]
-        scored = [(blocks, embeddings.of(blocks), ends_of(i))
-                  for i, blocks in zip(evaluation, inflated, strict=True)]  # fmt: skip
+        inflated_traces = [(i, _inflate(traces[i], kind, rate, pools, rng)) for i in evaluation]
         detection = {}
         for k in openings_grid:
-            caught = [_lowest_relevance(blocks, vectors, pair, k, rng) < thresholds[k]
-                      for blocks, vectors, pair in scored]  # fmt: skip
+            rule = rules[k]
+            caught = [
+                audit(i, blocks, k).rejects(rule.threshold, rule.max_flagged)
+                for i, blocks in inflated_traces
+            ]
             detection[k] = float(np.mean(caught))
         needed = next((k for k in openings_grid if detection[k] >= 0.9), None)
         for k in openings_grid:
@@ -327,22 +389,30 @@ def run_experiment(
     report("done", 1.0)
     notes = [
         "honest traces: standard-library docstrings as stand-ins for hidden reasoning (real "
-        "traces are not available offline); relevance: cosine of embeddings, not the paper's "
-        "learned matching heads",
-        "thresholds per number of openings k: the 1st percentile of the lowest opened-block "
-        "relevance in honest audits (calibration half, "
-        f"{calibration_draws} draws per trace): "
-        + ", ".join(f"k={k}: {v:.3f}" for k, v in thresholds.items())
-        + f"; {len(evaluation)} evaluation traces, {blocks_per_trace} blocks of {block_size} "
-        "tokens each before inflation",
+        f"traces are not available offline); relevance: cosine of {embedding_name} embeddings "
+        "to the "
+        "prompt, the answer and the other opened blocks, not the paper's learned matching heads",
+        "rules per number of openings k (calibration half; threshold = percentile of honest "
+        "relevance, reject above max flagged): "
+        + ", ".join(
+            f"k={k}: {r.threshold:.3f} (p{r.threshold_percentile:g}), >{r.max_flagged}"
+            for k, r in rules.items()
+        )
+        + f"; {len(calibration)} calibration and {len(evaluation)} evaluation traces (split by "
+        f"module), {blocks_per_trace} blocks of {block_size} tokens each before inflation; "
+        f"FPR measured on {calibration_draws} audits per evaluation trace",
         f"paper: detection success up to {PAPER_BEST_DETECTION:.1%} (CoIn, 2025), on real "
         "reasoning traces with learned matching heads: not the same setting",
     ]
     return ExperimentResult(
-        n_traces=n, block_size=block_size, target_fpr=target_fpr,
-        openings_grid=list(openings_grid), thresholds={str(k): v for k, v in thresholds.items()},
-        rows=rows, notes=notes,
-    )  # fmt: skip
+        n_traces=n,
+        block_size=block_size,
+        target_fpr=target_fpr,
+        openings_grid=list(openings_grid),
+        rules=[rules[k] for k in openings_grid],
+        rows=rows,
+        notes=notes,
+    )
 
 
 def _inflate(
@@ -364,6 +434,9 @@ __all__ = [
     "PAPER_BEST_DETECTION",
     "ExperimentResult",
     "ExperimentRow",
+    "Rule",
+    "calibrate_rule",
+    "simulate_audit",
     "Trace",
     "honest_traces",
     "run_experiment",

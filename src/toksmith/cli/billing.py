@@ -207,8 +207,12 @@ def run_verify(args: argparse.Namespace) -> int:
     answer = _read_text(args.answer, args.errors, "answer")
     tokenizer = common.load_one_tokenizer(args.tokenizer, args.special)
     fingerprint = minilm_static_embedder()
-    provider = coin.TraceProvider(coin.read_trace(args.trace_server, tokenizer), tokenizer,
-                                  fingerprint, block_size=max(commitment.block_size, 1))  # fmt: skip
+    provider = coin.TraceProvider(
+        coin.read_trace(args.trace_server, tokenizer),
+        tokenizer,
+        fingerprint,
+        block_size=max(commitment.block_size, 1),
+    )
     result = coin.verify(
         commitment, provider.open, tokenizer, prompt, answer,
         fingerprint_embed=fingerprint, relevance_embed=minilm_sentence_embedder(),
@@ -259,6 +263,7 @@ def run_experiment(args: argparse.Namespace) -> int:
             tokenizer, minilm_sentence_embedder(), n=args.n, rates=rates, kinds=kinds,
             openings_grid=grid, block_size=args.block_size, trace_tokens=args.trace_tokens,
             udhr=args.udhr, seed=args.seed, progress=update,
+            embedding_name="MiniLM (all-MiniLM-L6-v2)",
         )  # fmt: skip
     emit(render_experiment(result, args.format), args.output)
     return 0

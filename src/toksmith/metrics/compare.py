@@ -76,10 +76,17 @@ class TokenizerInfo(Result):
     backend: str
     vocab_size: int
     source: str
+    engine: str = "vendor"  # what encoded: "vendor" or a fast engine proven to give its ids
 
     @classmethod
     def of(cls, tokenizer: Tokenizer) -> TokenizerInfo:
-        return cls(tokenizer.name, tokenizer.backend, tokenizer.vocab_size, tokenizer.source)
+        return cls(
+            tokenizer.name,
+            tokenizer.backend,
+            tokenizer.vocab_size,
+            tokenizer.source,
+            getattr(tokenizer, "engine", "vendor"),
+        )
 
 
 @dataclass
@@ -390,6 +397,20 @@ def without_vocabulary_measures(row: MetricRow) -> MetricRow:
     return replace(row, vocab_utilization=None, renyi_efficiency=None)
 
 
+def engine_notes(tokenizers: Sequence[Tokenizer]) -> list[str]:
+    """A line for each tokenizer whose fast engine raised on some calls: the vendor engine
+    encoded those calls instead (same ids, so no count changed)."""
+    notes = []
+    for tokenizer in tokenizers:
+        fallbacks = getattr(tokenizer, "fast_fallbacks", 0)
+        if fallbacks:
+            notes.append(
+                f"{tokenizer.name}: the {tokenizer.engine} engine raised on {fallbacks} "
+                "batch(es); the vendor engine encoded them"
+            )
+    return notes
+
+
 def quality_notes(rows: Sequence[MetricRow]) -> list[str]:
     """Warnings for rows whose counts mislead: one line per tokenizer with more than
     :data:`UNKNOWN_WARN_SHARE` unknown tokens in some languages, and one per tokenizer with more
@@ -600,7 +621,7 @@ def finish_compare(
         missing = [row.language for row in rows if row.tokens == 0 and row.chars == 0]
         if missing and len(set(missing)) == len(plan.languages):
             raise UserError(f"parallel corpus {source} is empty")
-    notes = quality_notes(rows)
+    notes = quality_notes(rows) + engine_notes(tokenizers)
     if replaced_bytes:
         notes.append(
             f"{replaced_bytes} invalid UTF-8 bytes were replaced by U+FFFD "

@@ -34,6 +34,7 @@ from toksmith.errors import UserError
 from toksmith.models.folder import ModelFolder
 
 LENGTH_BUCKET = 32  # inputs are padded to a multiple of this, so few shapes are compiled
+SMALL_BATCH = 16
 
 
 def expected_shapes(config: dict[str, Any], vocab_size: int, prefix: str) -> dict[str, tuple]:
@@ -271,8 +272,8 @@ def sentence_embeddings(
     }
     pad_id = 0  # masked out, so any id works
     positions = int(model.config["max_position_embeddings"])
-    # a batch of few texts is padded to a power of two rows, not to batch_size
-    height = min(batch_size, 1 << (len(inputs) - 1).bit_length())
+    # a few texts are padded to SMALL_BATCH rows, not to batch_size: two compiled heights
+    height = min(batch_size, SMALL_BATCH) if len(inputs) <= SMALL_BATCH else batch_size
     order = np.argsort([len(ids) for ids in inputs], kind="stable")
     for first in range(0, len(order), height):
         rows = order[first : first + height]

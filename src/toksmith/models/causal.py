@@ -50,6 +50,11 @@ from toksmith.tokenizers import Tokenizer
 
 BOS_KEY = "transformer.wbos.weight"
 LAYER_NORM_EPS = 1e-5
+BLOCK_TENSORS = tuple(
+    f"{part}.{kind}"
+    for part in ("ln_1", "attn.c_attn", "attn.c_proj", "ln_2", "mlp.c_fc", "mlp.c_proj")
+    for kind in ("weight", "bias")
+)
 _EVAL_ROWS = 16  # windows per evaluation forward pass
 
 
@@ -162,17 +167,18 @@ def init_params(config: dict[str, Any], vocab_size: int, seed: int) -> dict[str,
     """GPT-2's initialisation: normal(0, 0.02) matrices, the residual projections scaled by
     1/sqrt(2 · layers), zero biases, unit LayerNorm gains."""
     shapes = expected_shapes(config, vocab_size)
-    keys = jax.random.split(jax.random.PRNGKey(seed), len(shapes))
+    # numpy's generator, not jax.random: no kernel to compile per tensor shape
+    rng = np.random.default_rng(seed)
     residual_scale = 1.0 / math.sqrt(2 * int(config["n_layer"]))
     params: dict[str, np.ndarray] = {}
-    for key, (name, shape) in zip(keys, sorted(shapes.items()), strict=True):
+    for name, shape in sorted(shapes.items()):
         if name.endswith(".bias"):
             params[name] = np.zeros(shape, np.float32)
-        elif ".ln_" in name:
+        elif ".ln_" in name:  # ln_1, ln_2, ln_f gains
             params[name] = np.ones(shape, np.float32)
         else:
             scale = 0.02 * (residual_scale if name.endswith("c_proj.weight") else 1.0)
-            params[name] = np.asarray(jax.random.normal(key, shape, jnp.float32) * scale)
+            params[name] = (rng.standard_normal(shape) * scale).astype(np.float32)
     return params
 
 
@@ -194,10 +200,10 @@ def _logits(params: dict[str, jax.Array], ids: jax.Array, shape: _Shape) -> jax.
     hidden = x.shape[-1]
     head_size = hidden // shape.heads
     causal = jnp.tril(jnp.ones((length, length), dtype=bool))
-    for i in range(shape.layers):
-        p = f"transformer.h.{i}."
-        h = _layer_norm(x, params[p + "ln_1.weight"], params[p + "ln_1.bias"])
-        qkv = h @ params[p + "attn.c_attn.weight"] + params[p + "attn.c_attn.bias"]
+
+    def block(x: jax.Array, p: dict[str, jax.Array]) -> tuple[jax.Array, None]:
+        h = _layer_norm(x, p["ln_1.weight"], p["ln_1.bias"])
+        qkv = h @ p["attn.c_attn.weight"] + p["attn.c_attn.bias"]
         q, k, v = (
             part.reshape(batch, length, shape.heads, head_size).transpose(0, 2, 1, 3)
             for part in jnp.split(qkv, 3, axis=-1)
@@ -206,10 +212,17 @@ def _logits(params: dict[str, jax.Array], ids: jax.Array, shape: _Shape) -> jax.
         scores = jnp.where(causal, scores, jnp.finfo(scores.dtype).min)
         context = (jax.nn.softmax(scores, axis=-1) @ v).transpose(0, 2, 1, 3)
         context = context.reshape(batch, length, hidden)
-        x = x + context @ params[p + "attn.c_proj.weight"] + params[p + "attn.c_proj.bias"]
-        h = _layer_norm(x, params[p + "ln_2.weight"], params[p + "ln_2.bias"])
-        h = jax.nn.gelu(h @ params[p + "mlp.c_fc.weight"] + params[p + "mlp.c_fc.bias"])
-        x = x + h @ params[p + "mlp.c_proj.weight"] + params[p + "mlp.c_proj.bias"]
+        x = x + context @ p["attn.c_proj.weight"] + p["attn.c_proj.bias"]
+        h = _layer_norm(x, p["ln_2.weight"], p["ln_2.bias"])
+        h = jax.nn.gelu(h @ p["mlp.c_fc.weight"] + p["mlp.c_fc.bias"])
+        return x + h @ p["mlp.c_proj.weight"] + p["mlp.c_proj.bias"], None
+
+    # One compiled block scanned over the stacked layers: compile time does not grow with depth.
+    stacked = {
+        name: jnp.stack([params[f"transformer.h.{i}.{name}"] for i in range(shape.layers)])
+        for name in BLOCK_TENSORS
+    }
+    x, _ = jax.lax.scan(block, x, stacked)
     x = _layer_norm(x, params["transformer.ln_f.weight"], params["transformer.ln_f.bias"])
     output = params[CAUSAL_INPUT_KEY] if shape.tied else params[CAUSAL_OUTPUT_KEY]
     return x @ output.T
@@ -417,7 +430,12 @@ def _train(
         if progress is not None and (number % 10 == 0 or number == steps - 1):
             progress(f"step {number + 1}/{steps}", (number + 1) / steps)
     values = np.asarray(flat, dtype=np.float32)
-    trained = {name: np.array(value) for name, value in _unflatten(values, layout).items()}
+    trained: dict[str, np.ndarray] = {}
+    offset = 0
+    for name, tensor_shape in layout:
+        size = math.prod(tensor_shape)
+        trained[name] = values[offset : offset + size].reshape(tensor_shape).copy()
+        offset += size
     run = TrainingRun(
         steps=steps,
         seed=seed,
@@ -648,7 +666,7 @@ def next_token_logprobs_batch(
     rows = np.zeros((len(prefixes), vocab_size), dtype=np.float64)
     for begin in range(0, len(prefixes), _EVAL_ROWS):
         chunk = [model_inputs(p, context, vocab_size) for p in prefixes[begin : begin + _EVAL_ROWS]]
-        height = 1 << (len(chunk) - 1).bit_length()
+        height = 1 if len(chunk) == 1 else _EVAL_ROWS  # two compiled shapes, not five
         ids_array = np.zeros((height, context), dtype=np.int32)
         lengths = np.ones(height, dtype=np.int32)
         for row, inputs in enumerate(chunk):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import sysconfig
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 SKIPPED_PARTS = frozenset({"test", "tests", "idlelib", "site-packages", "__pycache__", "lib2to3"})
@@ -17,12 +18,10 @@ def stdlib_folder() -> Path:
     return Path(sysconfig.get_paths()["stdlib"])
 
 
-def stdlib_sources(limit_bytes: int | None = None) -> list[tuple[str, str]]:
+def iter_stdlib_sources() -> Iterator[tuple[str, str]]:
     """``(relative path, text)`` of the standard library's ``.py`` files in sorted path order
-    (test suites, IDLE and installed packages left out), until ``limit_bytes`` of UTF-8 text."""
+    (test suites, IDLE and installed packages left out), read one at a time."""
     root = stdlib_folder()
-    result: list[tuple[str, str]] = []
-    total = 0
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
         if SKIPPED_PARTS.intersection(relative.parts):
@@ -31,9 +30,16 @@ def stdlib_sources(limit_bytes: int | None = None) -> list[tuple[str, str]]:
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        if not text.strip():
-            continue
-        result.append((str(relative), text))
+        if text.strip():
+            yield str(relative), text
+
+
+def stdlib_sources(limit_bytes: int | None = None) -> list[tuple[str, str]]:
+    """:func:`iter_stdlib_sources` until ``limit_bytes`` of UTF-8 text (all when None)."""
+    result: list[tuple[str, str]] = []
+    total = 0
+    for name, text in iter_stdlib_sources():
+        result.append((name, text))
         total += len(text.encode("utf-8"))
         if limit_bytes is not None and total >= limit_bytes:
             break
@@ -63,7 +69,7 @@ def pydoc_texts(limit_bytes: int | None = None) -> list[tuple[str, str]]:
     lines, in sorted path order, until ``limit_bytes`` of UTF-8 text."""
     result: list[tuple[str, str]] = []
     total = 0
-    for name, source in stdlib_sources():
+    for name, source in iter_stdlib_sources():
         prose = "\n\n".join(docstrings(source))
         if not prose:
             continue

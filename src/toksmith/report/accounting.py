@@ -132,8 +132,11 @@ def render_experiment(result: ExperimentResult, fmt: str) -> str:
         return to_json(result)
     fields = ["kind", "inflation", "openings", "detection_rate", "false_positive_rate",
               "openings_needed"]  # fmt: skip
-    rows: list[list[object]] = [[r.kind, r.inflation, r.openings, r.detection_rate, r.false_positive_rate,
-             r.openings_needed] for r in result.rows]  # fmt: skip
+    rows: list[list[object]] = [
+        [r.kind, r.inflation, r.openings, r.detection_rate, r.false_positive_rate,
+         r.openings_needed]
+        for r in result.rows
+    ]  # fmt: skip
     columns = ["kind", "inflation", "openings", "detection", "FPR (held-out honest)",
                "openings for ≥90%"]  # fmt: skip
     title = f"CoIn inflation detection ({result.n_traces} traces, target FPR ≤ {result.target_fpr})"

@@ -19,6 +19,7 @@ _EXPORTS = {
     "Tokenizer": "toksmith.tokenizers.base",
     "backend_errors": "toksmith.tokenizers.failures",
     "is_backend_panic": "toksmith.tokenizers.failures",
+    "engine_choice": "toksmith.tokenizers.load",
     "expand_specs": "toksmith.tokenizers.load",
     "load_path": "toksmith.tokenizers.load",
     "load_tokenizer": "toksmith.tokenizers.load",
@@ -35,6 +36,7 @@ __all__ = [
     "Tokenizer",
     "backend_errors",
     "builtin_names",
+    "engine_choice",
     "expand_specs",
     "is_backend_panic",
     "load_path",
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
     from toksmith.tokenizers.base import SPECIAL_POLICIES, Pipeline, Tokenizer
     from toksmith.tokenizers.failures import backend_errors, is_backend_panic
     from toksmith.tokenizers.load import (
+        engine_choice,
         expand_specs,
         load_path,
         load_tokenizer,

@@ -42,7 +42,10 @@ def split_ids(flat: np.ndarray, lengths: np.ndarray) -> list[list[int]]:
     """Lists of ids from all ids concatenated and the number of ids of each."""
     ends = np.cumsum(lengths)
     values = flat.tolist()
-    return [values[end - length : end] for end, length in zip(ends.tolist(), lengths.tolist())]
+    return [
+        values[end - length : end]
+        for end, length in zip(ends.tolist(), lengths.tolist(), strict=True)
+    ]
 
 
 def flatten_ids(encoded: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -20,11 +20,12 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from toksmith.errors import UserError
+
+if TYPE_CHECKING:  # numpy is imported where ids are made: `toksmith list` reads this module
+    import numpy as np
 
 ENGINE_CHOICES = ("auto", "vendor", "fast")
 """``--engine``: ``auto`` uses a fast engine where parity holds, ``vendor`` never does, ``fast``
@@ -46,16 +47,22 @@ _TEKKEN_ALLOW_NOTE = (
 PINNED: dict[str, tuple[str, str]] = {
     "o200k_base": (FASTOKENS, ""),
     "cl100k_base": (FASTOKENS, ""),
-    "p50k_base": (FASTOKENS, ""),
-    "llama3": (FASTOKENS, ""),
+    "p50k_base": ("vendor", "vendor: fastokens needs contiguous ranks (p50k skips 50256)"),
+    "llama3": ("vendor", "vendor: fastokens cannot recover merges of Llama 3's hand-added ranks"),
     "llama4": (FASTOKENS, ""),
     "mistral-tekken": (FASTOKENS, ""),
     "mistral-tekken-240718": (FASTOKENS, ""),
     "mistral-sp-v1": ("vendor", _SENTENCEPIECE_NOTE),
     "mistral-sp-v3": ("vendor", _SENTENCEPIECE_NOTE),
-    "claude-legacy": (FASTOKENS, ""),
+    "claude-legacy": ("vendor", "vendor: fastokens has no NFKC normalizer"),
     "deepseek": (FASTOKENS, ""),
-    "minilm": (FASTOKENS, ""),
+    "minilm": ("vendor", "vendor: fastokens has no BertNormalizer"),
+    "o200k_harmony": (FASTOKENS, ""),
+    "deepseek-v4": (FASTOKENS, ""),
+    "qwen3": (FASTOKENS, ""),
+    "qwen3.6": ("vendor", "vendor: fastokens cannot recover merges of Qwen 3.6's hand-added ranks"),
+    "mistral-sp-v2": ("vendor", _SENTENCEPIECE_NOTE),
+    "mistral-sp-v7": ("vendor", _SENTENCEPIECE_NOTE),
 }
 
 
@@ -114,6 +121,8 @@ class FastEngine:
 
     def encode_whole(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Ids of each text encoded whole (no vendor cutting rule)."""
+        import numpy as np
+
         ids, offsets = self.native.encode_batch_flat(
             list(texts), add_special_tokens=False, split_special_tokens=self.split_special
         )
@@ -123,6 +132,8 @@ class FastEngine:
 
     def encode_batch_numpy(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Ids of each text as the vendor class encodes it (cutting rule included)."""
+        import numpy as np
+
         cut = self.cut
         if cut is None or max(map(len, texts), default=0) <= self.cut_above:
             return self.encode_whole(texts)
@@ -152,16 +163,13 @@ def _native_class() -> Any:
 
 def hf_engine(config: Mapping[str, Any], *, special: str) -> FastEngine | None:
     """A fastokens engine for an HF ``tokenizer.json`` (parsed), or None when fastokens is
-    missing or cannot read it."""
+    missing; fastokens' own error when it cannot read the file."""
     native_class = _native_class()
     if native_class is None:
         return None
-    try:
-        native = native_class.from_json_str(json.dumps(config))
-        native.no_padding()
-        native.no_truncation()
-    except Exception:  # an unsupported stage: no fast engine, the vendor engine serves
-        return None
+    native = native_class.from_json_str(json.dumps(config))  # raises on an unsupported stage
+    native.no_padding()
+    native.no_truncation()
     return FastEngine(native, split_special=special == "text")
 
 
@@ -174,8 +182,8 @@ def rank_engine(
     cut: Callable[[str], list[str]] | None = None,
     cut_above: int = 0,
 ) -> FastEngine | None:
-    """A fastokens engine for a tiktoken rank table, or None when fastokens is missing or
-    cannot read it. fastokens reads rank files, so the table is written to a temporary file
+    """A fastokens engine for a tiktoken rank table, or None when fastokens is missing; its own
+    error when it cannot read the ranks. fastokens reads rank files, so the table is written to a temporary file
     (the vendor's own ranks, whatever file they came from)."""
     native_class = _native_class()
     if native_class is None:
@@ -183,12 +191,12 @@ def rank_engine(
     handle, path = tempfile.mkstemp(prefix="toksmith-ranks-", suffix=".tiktoken")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(b"".join(base64.b64encode(token) + b" %d\n" % rank for token, rank in ranks.items()))
+            out.write(
+                b"".join(base64.b64encode(token) + b" %d\n" % rank for token, rank in ranks.items())
+            )
         native = native_class.from_tiktoken(
             path, pattern=pattern, special_tokens=dict(special_tokens)
-        )
-    except Exception:
-        return None
+        )  # raises for ranks it cannot turn into merges (tokens added by hand)
     finally:
         os.unlink(path)
     return FastEngine(native, split_special=special == "text", cut=cut, cut_above=cut_above)
@@ -196,15 +204,21 @@ def rank_engine(
 
 START_AFTER_CHARS = 1_000_000
 """Text a tokenizer encodes with its vendor engine before the fast engine is started: starting
-fastokens costs about a second (more than the vendor's load), which a short count or a web
+fastokens costs a few seconds (more than the vendor's load), which a short count or a web
 keystroke would pay for nothing. Both engines give the same ids, so which one serves a call
 never changes a count."""
 
 
+_BUILD_LOCK = threading.Lock()
+"""One engine built at a time: builds run on the cores the vendor engines are encoding on,
+and several at once (compare -t all) only slow each other down."""
+
+
 class LazyEngine:
     """A fast engine started on first need: once ``start_after_chars`` characters have been
-    encoded (a call at least that large starts it at once). A build that fails leaves the
-    vendor engine serving, and says why in ``failure``."""
+    encoded it is built in a background thread, and the vendor engine serves every call until
+    it is ready. A build that fails leaves the vendor engine serving, and says why in
+    ``failure``. :meth:`start` builds it at once (the parity gate does)."""
 
     def __init__(
         self,
@@ -218,6 +232,7 @@ class LazyEngine:
         self._seen_chars = 0
         self._start_after = start_after_chars
         self._lock = threading.Lock()
+        self._builder: threading.Thread | None = None
         self.failure: str | None = None
 
     @property
@@ -226,24 +241,36 @@ class LazyEngine:
 
     def start(self) -> FastEngine | None:
         """The engine, built now if it is not yet (None when it cannot be built)."""
-        with self._lock:
+        with self._lock, _BUILD_LOCK:
             if self._engine is None and self.failure is None:
                 try:
                     self._engine = self._build()
-                except Exception as error:  # noqa: BLE001 - any failure: the vendor serves
-                    self.failure = f"{type(error).__name__}: {error}"
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as error:  # a Rust panic too: the vendor engine serves
+                    self.failure = f"{type(error).__name__}: {str(error)[:200]}"
                 if self._engine is None and self.failure is None:
                     self.failure = "fastokens cannot read this tokenizer"
             return self._engine
 
+    def wait(self) -> FastEngine | None:
+        """The engine once a background build has finished (None when it failed or none ran)."""
+        builder = self._builder
+        if builder is not None:
+            builder.join()
+        return self._engine
+
     def get(self, texts: Sequence[str]) -> FastEngine | None:
         """The engine for a call on ``texts``, or None while the vendor engine should serve."""
         engine = self._engine
-        if engine is not None:
+        if engine is not None or self.failure is not None or self._builder is not None:
             return engine
-        if self.failure is not None:
-            return None
         self._seen_chars += sum(map(len, texts))
-        if self._seen_chars < self._start_after:
-            return None
-        return self.start()
+        if self._seen_chars >= self._start_after:
+            with self._lock:
+                if self._builder is None:
+                    self._builder = threading.Thread(
+                        target=self.start, name="toksmith-fast-engine", daemon=True
+                    )
+                    self._builder.start()
+        return None

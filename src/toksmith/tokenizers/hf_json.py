@@ -80,12 +80,25 @@ class HFJsonTokenizer(Tokenizer):
 
     backend = "hf"
 
-    def __init__(self, config: dict, *, name: str, source: str, special: str = "text") -> None:
+    def __init__(
+        self,
+        config: dict,
+        *,
+        name: str,
+        source: str,
+        special: str = "text",
+        config_text: str | None = None,
+    ) -> None:
+        """``config_text``, when given, is the JSON text ``config`` was parsed from: HF reads it
+        as it is, which saves writing the parsed file back to JSON (a third of the load time
+        of a 6 MB tokenizer.json)."""
         self.special_policy = check_special_policy(special)
         _validate_regexes(config, source)
         try:
             with backend_errors(name, "load"):
-                self.hf = HFTokenizer.from_str(json.dumps(config))
+                self.hf = HFTokenizer.from_str(
+                    config_text if config_text is not None else json.dumps(config)
+                )
         except UserError:
             raise
         except Exception as error:  # the Rust side raises a plain Exception
@@ -372,14 +385,19 @@ def load_hf_json(
     if path.is_dir():
         path = path / "tokenizer.json"
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        config = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UserError(f"{path}: not a readable tokenizer.json ({error})") from None
     if not isinstance(config, dict) or "model" not in config:
         raise UserError(f"{path}: JSON without a 'model' entry is not an HF tokenizer.json")
     default_name = path.parent.name if path.name == "tokenizer.json" else path.stem
     return HFJsonTokenizer(
-        config, name=name or default_name, source=source or str(path), special=special
+        config,
+        name=name or default_name,
+        source=source or str(path),
+        special=special,
+        config_text=text,
     )
 
 

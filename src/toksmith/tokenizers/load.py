@@ -15,7 +15,9 @@ import json
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from toksmith.errors import UserError
@@ -30,9 +32,23 @@ _RANK_LINE = re.compile(rb"^[A-Za-z0-9+/]+=*\s+\d+\s*$")
 _cache: dict[tuple[str, str], Tokenizer] = {}
 _engine_cache: dict[tuple[str, str, str], Tokenizer] = {}
 _cache_lock = threading.Lock()
+_engine_choice: ContextVar[str] = ContextVar("toksmith_engine", default="auto")
 
 
-def load_tokenizer(spec: str, special: str = "text", engine: str = "auto") -> Tokenizer:
+@contextmanager
+def engine_choice(engine: str) -> Iterator[None]:
+    """Within the block, :func:`load_tokenizer` calls that name no engine use ``engine``
+    (the CLI's ``--engine`` reaches every command this way)."""
+    from toksmith.tokenizers.fast import check_engine_choice
+
+    token = _engine_choice.set(check_engine_choice(engine))
+    try:
+        yield
+    finally:
+        _engine_choice.reset(token)
+
+
+def load_tokenizer(spec: str, special: str = "text", engine: str | None = None) -> Tokenizer:
     """Load (once per process and special-token policy) the tokenizer named by ``spec``.
 
     ``spec`` is a built-in name (see ``toksmith list``), a path to a tokenizer file or model
@@ -40,14 +56,15 @@ def load_tokenizer(spec: str, special: str = "text", engine: str = "auto") -> To
     may also be an HF hub repository), or ``ws:`` for the whitespace baseline. ``special`` is
     ``"text"`` (special-token strings in a text are plain text) or ``"allow"`` (they are the
     special tokens). ``engine`` is ``"auto"`` (a fast engine where parity with the vendor
-    holds), ``"vendor"`` or ``"fast"`` (a UserError where parity does not hold); see
-    :func:`toksmith.tokenizers.parity.select_engine`. The cached object is shared: do not
+    holds), ``"vendor"`` or ``"fast"`` (a UserError where parity does not hold; see
+    :func:`toksmith.tokenizers.parity.select_engine`); None means the one
+    :func:`engine_choice` sets, else ``"auto"``. The cached object is shared: do not
     rename it (see :func:`load_tokenizers`).
     """
     from toksmith.tokenizers.fast import check_engine_choice
 
     check_special_policy(special)
-    check_engine_choice(engine)
+    engine = check_engine_choice(engine or _engine_choice.get())
     if spec in WHITESPACE_SPECS:
         spec = "ws:"
     engine_key = (spec, special, engine)
@@ -85,7 +102,7 @@ def load_tokenizers(
     specs: Sequence[str],
     special: str = "text",
     progress: Progress | None = None,
-    engine: str = "auto",
+    engine: str | None = None,
 ) -> list[Tokenizer]:
     """Load every tokenizer of ``specs`` (``all`` expanded) with unique names; ``progress``
     is told each spec before it loads, with the share of specs done; ``engine`` as in

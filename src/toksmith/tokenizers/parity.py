@@ -137,21 +137,19 @@ def adversarial_texts(repeat: int = 100_000, long_line_bytes: int = 1_000_000) -
 
 def udhr_groups(folder: Path) -> list[Group]:
     """Every translation of a UDHR corpus folder (``key.tsv`` files of ``id<TAB>text``), one
-    group per language: its lines, and the whole file as one text (``count --file``)."""
+    group per language: its lines."""
     groups = []
     for path in sorted(folder.glob("*.tsv")):
         if path.name == "index.tsv":
             continue
-        lines = [
-            line.partition("\t")[2] for line in path.read_text(encoding="utf-8").splitlines()
-        ]
-        groups.append((f"udhr/{path.stem}", [*lines, "\n".join(lines)]))
+        lines = [line.partition("\t")[2] for line in path.read_text(encoding="utf-8").splitlines()]
+        groups.append((f"udhr/{path.stem}", lines))
     return groups
 
 
 def stdlib_groups(limit_bytes: int = 2_000_000) -> list[Group]:
     """Python source of the running interpreter's standard library (the top-level modules in
-    name order, up to ``limit_bytes``): each module whole and line by line."""
+    name order, up to ``limit_bytes``), each module whole as ``count --file`` encodes it."""
     folder = Path(sysconfig.get_paths()["stdlib"])
     groups = []
     total = 0
@@ -160,7 +158,7 @@ def stdlib_groups(limit_bytes: int = 2_000_000) -> list[Group]:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        groups.append((f"stdlib/{path.name}", [text, *text.splitlines()]))
+        groups.append((f"stdlib/{path.name}", [text]))
         total += len(text.encode("utf-8"))
         if total >= limit_bytes:
             break
@@ -286,14 +284,13 @@ def select_engine(tokenizer: Tokenizer, choice: str, builtin: str | None = None)
 
 def _no_fast_reason(tokenizer: Tokenizer, builtin: str | None) -> str | None:
     """Why no fast engine can be tried at all, or None."""
+    pinned_engine, pinned_note = PINNED.get(builtin or "", (FASTOKENS, ""))
+    if pinned_engine == "vendor" and fastokens_version() == PINNED_FASTOKENS_VERSION:
+        return pinned_note.removeprefix("vendor: ")
     if not hasattr(tokenizer, "build_fast_engine"):
         return f"no fast engine reads the {tokenizer.backend} backend"
     if fastokens_version() is None:
         return "fastokens is not installed"
-    if builtin is not None and fastokens_version() == PINNED_FASTOKENS_VERSION:
-        engine, note = PINNED.get(builtin, (FASTOKENS, ""))
-        if engine == "vendor":
-            return note.removeprefix("vendor: ")
     if tokenizer.backend == "tekken" and tokenizer.special_policy == "allow":
         return "Tekken under --special allow is cut at special strings in Python"
     return None

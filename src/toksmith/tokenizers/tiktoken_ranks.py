@@ -323,7 +323,9 @@ class TiktokenTokenizer(Tokenizer):
         return rank_engine(
             self.encoding._mergeable_ranks,
             pattern=self.encoding._pat_str,
-            special_tokens=self.encoding._special_tokens if self._allowed else {},
+            # Always the specials: fastokens needs contiguous ids (p50k's <|endoftext|> sits
+            # inside the ranks); under --special text they are split as plain text.
+            special_tokens=self.encoding._special_tokens,
             special=self.special_policy,
             cut=self.cut_pieces if self.max_run_chars is not None else None,
             cut_above=self.max_run_chars or 0,

@@ -54,6 +54,10 @@ class TokenizerEntry(BaseModel):
     kind: Literal["builtin", "local"]
     backend: str
     description: str
+    engine: str = Field(
+        default="vendor", description="what encodes: 'vendor' or a fast engine ('fastokens')"
+    )
+    engine_note: str = Field(default="", description="why that engine")
 
 
 class CorpusEntry(BaseModel):

@@ -21,6 +21,11 @@ def _table() -> PriceTable:
     return load_prices()
 
 
+def _rounded(value: float | None) -> float | None:
+    """Dollars per million tokens without binary noise (0.39999999999999997 → 0.4)."""
+    return None if value is None else float(f"{value:.6g}")
+
+
 @router.get("/api/prices", responses=ERRORS)
 def prices(tokenizer: str | None = None) -> dict[str, Any]:
     """Chat models of the bundled price table whose tokens this built-in ``tokenizer`` counts
@@ -39,8 +44,8 @@ def prices(tokenizer: str | None = None) -> dict[str, Any]:
                 "model": price.model,
                 "provider": price.provider,
                 "tokenizer": choice.tokenizer,
-                "input_per_1m": price.per_million("input"),
-                "output_per_1m": price.per_million("output"),
+                "input_per_1m": _rounded(price.per_million("input")),
+                "output_per_1m": _rounded(price.per_million("output")),
             }
         )
     return {"prices": plain(table.snapshot), "models": rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from toksmith.tokenizers import BUILTINS
+from toksmith.tokenizers.fast import builtin_engine
 from toksmith.web.models import LOCAL_PREFIX, TokenizerEntry
 from toksmith.web.roots import list_tokenizer_files
 from toksmith.web.sources import BASELINE
@@ -23,6 +24,8 @@ def tokenizers(state: State) -> list[TokenizerEntry]:
             kind="builtin",
             backend=builtin.backend,
             description=builtin.description,
+            engine=builtin_engine(builtin.name)[0],
+            engine_note=builtin_engine(builtin.name)[1],
         )
         for builtin in BUILTINS
     ]
@@ -32,6 +35,7 @@ def tokenizers(state: State) -> list[TokenizerEntry]:
             kind="builtin",
             backend="whitespace",
             description="baseline: one token per whitespace-separated word (a reference row)",
+            engine_note="vendor: toksmith's own whitespace split",
         )
     )
     for relative in list_tokenizer_files(state.roots.tokenizers):
@@ -41,6 +45,8 @@ def tokenizers(state: State) -> list[TokenizerEntry]:
                 kind="local",
                 backend="detected when loaded",
                 description=f"{relative} under --tokenizers",
+                engine="decided when loaded",
+                engine_note="the parity gate runs on first load",
             )
         )
     return entries

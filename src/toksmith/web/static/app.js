@@ -177,7 +177,7 @@
       const costText = relative === null ? "–" : `×${relative.toFixed(2)}`;
       // The price box: a model picker fed by /api/prices (the table `toksmith prices` shows).
       const priceInput = el("select", {
-        title: "model whose input price applies (bundled litellm price table)",
+        title: "model whose input price applies (bundled litellm price table)", style: "max-width: 62%",
         "aria-label": `model price for ${result.requested}`,
       }, [el("option", { value: "", text: "model…" })]);
       const dollars = el("b");
