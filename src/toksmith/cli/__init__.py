@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "toksmith.cli.wordcount",
         "count the pre-tokens of a corpus (for train --from-counts), optionally on Dask",
     ),
+    "adapt": (
+        "toksmith.cli.adapt",
+        "adapt a model to a new tokenizer: transplant, eval, dynamic merges",
+    ),
     "cost": ("toksmith.cli.cost", "what a text, file or conversation costs under each model"),
     "prices": ("toksmith.cli.cost", "the bundled model price table (litellm's snapshot)"),
     "billing": (
@@ -69,8 +73,8 @@ def build_parser(only: str | None = None, *, stubs_only: bool = False) -> OneLin
     their help) or ``stubs_only`` (the top-level help: no command module is imported)."""
     parser = OneLineErrorParser(
         prog="toksmith",
-        description="Count, compare, train, audit and bridge LLM tokenizers, and serve a "
-        "local web page for them.",
+        description="Count, compare, train, audit, adapt, bridge and bill LLM tokenizers, and "
+        "serve a local web page for them.",
     )
     parser.add_argument("--version", action="version", version=f"toksmith {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
