@@ -55,13 +55,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "adapt": (
         "toksmith.cli.adapt",
-        "adapt a model to a new tokenizer: transplant, eval, dynamic merges",
+        "adapt a model to a new tokenizer: transplant embeddings, compare, dynamic merges",
     ),
     "cost": ("toksmith.cli.cost", "what a text, file or conversation costs under each model"),
-    "prices": ("toksmith.cli.cost", "the bundled model price table (litellm's snapshot)"),
+    "prices": ("toksmith.cli.cost", "the bundled model price table"),
     "billing": (
         "toksmith.cli.billing",
-        "check a bill: canonical counts (Velasco et al.) and CoIn audits of hidden tokens",
+        "check a bill: canonical counts (Velasco et al.) and CoIn audits",
     ),
     "serve": ("toksmith.cli.serve", "open the local web page: tokenize, compare, view results"),
 }

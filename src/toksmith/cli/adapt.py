@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 
 from toksmith.cli.common import (
+    add_command_group,
     add_errors_option,
     add_format_option,
     add_output_option,
@@ -31,21 +32,15 @@ MAX_MERGES = 1_000_000
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser(
+    adapt_subcommands = add_command_group(
+        subcommands,
         "adapt",
         help="adapt a model to a new tokenizer: transplant embeddings, compare, dynamic merges",
         description="Adapt a model to a new tokenizer. Each subcommand prints a report.",
     )
-    adapt_subcommands = parser.add_subparsers(dest="adapt_command", metavar="ADAPT")
-    parser.set_defaults(run=lambda args: _missing_subcommand(parser))
     _register_transplant(adapt_subcommands)
     _register_eval(adapt_subcommands)
     _register_dynamic(adapt_subcommands)
-
-
-def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 # ---- transplant ----------------------------------------------------------------------------

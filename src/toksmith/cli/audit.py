@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Sequence
 
 from toksmith.cli.common import (
+    add_command_group,
     add_errors_option,
     add_format_option,
     add_output_option,
@@ -32,13 +33,12 @@ MAX_TASKS = 10_000_000
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser(
+    audit_subcommands = add_command_group(
+        subcommands,
         "audit",
         help="audit a vocabulary: problem tokens, coverage, morphology, numbers, characters",
         description="Audit tokenizer vocabularies. Each subcommand prints a report.",
     )
-    audit_subcommands = parser.add_subparsers(dest="audit_command", metavar="AUDIT")
-    parser.set_defaults(run=lambda args: _missing_subcommand(parser))
     _register_vocab(audit_subcommands)
     _register_coverage(audit_subcommands)
     _register_morphology(audit_subcommands)
@@ -50,11 +50,6 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     from toksmith.cli import audit_mixture
 
     audit_mixture.register(audit_subcommands)
-
-
-def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _common(parser: argparse.ArgumentParser, *, errors: bool = True, required: bool = True) -> None:

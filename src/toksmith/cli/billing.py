@@ -9,11 +9,12 @@ from pathlib import Path
 
 from toksmith.cli import common
 from toksmith.cli.common import (
+    add_command_group,
     add_errors_option,
     add_format_option,
+    add_one_tokenizer_option,
     add_output_option,
     add_output_options,
-    add_special_option,
     float_in_range,
     int_in_range,
 )
@@ -23,17 +24,20 @@ from toksmith.report.output import emit
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    billing = subcommands.add_parser(
-        "billing", help="check a bill: canonical counts (Velasco et al.) and CoIn audits"
+    actions = add_command_group(
+        subcommands,
+        "billing",
+        help="check a bill: canonical counts (Velasco et al.) and CoIn audits",
+        description="Check what a bill counts: canonical token counts of a text, and CoIn "
+        "commitments to hidden tokens, from the provider's and the auditor's side.",
     )
-    actions = billing.add_subparsers(dest="billing_command", metavar="ACTION")
 
     check = actions.add_parser("check", help="a claimed count or id sequence vs the canonical")
     check.add_argument("--text", metavar="FILE", required=True, help="the billed text")
     claim = check.add_mutually_exclusive_group(required=True)
     claim.add_argument("--claimed", type=int_in_range(0), metavar="N", help="claimed tokens")
     claim.add_argument("--claimed-ids", metavar="FILE", help="JSON list of claimed token ids")
-    _add_one_tokenizer(check)
+    add_one_tokenizer_option(check, default="o200k_base")
     add_errors_option(check)
     add_output_options(check)
     check.set_defaults(run=run_check)
@@ -47,20 +51,23 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     )
     commit.add_argument("--block-size", type=int_in_range(1, 4096), default=32, metavar="N",
                         help="tokens per Merkle leaf (default 32)")  # fmt: skip
-    _add_one_tokenizer(commit)
+    add_one_tokenizer_option(commit, default="o200k_base")
     add_output_option(commit, what="COMMITMENT", required=True)
     add_format_option(commit, ("table", "json"))
     commit.set_defaults(run=run_commit)
 
     verify = actions.add_parser("verify", help="auditor side: verify a commitment (CoIn)")
-    verify.add_argument("--commitment", metavar="FILE", required=True)
+    verify.add_argument("--commitment", metavar="FILE", required=True,
+                        help="the commitment JSON written by 'billing commit'")  # fmt: skip
     verify.add_argument(
         "--trace-server", metavar="TRACE", required=True,
         help="the provider's hidden trace file: the trace server is simulated in-process by a "
         "provider holding this trace, which answers the openings",
     )  # fmt: skip
-    verify.add_argument("--prompt", metavar="FILE", required=True)
-    verify.add_argument("--answer", metavar="FILE", required=True)
+    verify.add_argument("--prompt", metavar="FILE", required=True,
+                        help="the prompt the hidden tokens answered (relevance check)")  # fmt: skip
+    verify.add_argument("--answer", metavar="FILE", required=True,
+                        help="the visible answer (relevance check)")  # fmt: skip
     verify.add_argument(
         "--claimed",
         type=int_in_range(0),
@@ -88,7 +95,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         metavar="N",
         help="most flagged openings accepted (default from the calibration)",
     )
-    _add_one_tokenizer(verify)
+    add_one_tokenizer_option(verify, default="o200k_base")
     add_errors_option(verify)
     add_output_options(verify, ("table", "json"))
     verify.set_defaults(run=run_verify)
@@ -106,30 +113,22 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         default=200,
         help="honest traces (half calibrate, half evaluate; default 200)",
     )
-    experiment.add_argument("--kinds", default="duplicate,random,unrelated,python-source")
-    experiment.add_argument("--openings", default="4,8,16,32,64", metavar="GRID")
-    experiment.add_argument("--trace-tokens", type=int_in_range(64, 1_000_000), default=1024)
-    experiment.add_argument("--block-size", type=int_in_range(1, 4096), default=32)
+    experiment.add_argument("--kinds", default="duplicate,random,unrelated,python-source",
+                            help="inflation kinds, comma-separated (default: all four)")  # fmt: skip
+    experiment.add_argument("--openings", default="4,8,16,32,64", metavar="GRID",
+                            help="numbers of opened blocks to evaluate (default 4,8,16,32,64)")  # fmt: skip
+    experiment.add_argument("--trace-tokens", type=int_in_range(64, 1_000_000), default=1024,
+                            help="hidden tokens per honest trace (default 1024)")  # fmt: skip
+    experiment.add_argument("--block-size", type=int_in_range(1, 4096), default=32,
+                            help="tokens per Merkle leaf (default 32)")  # fmt: skip
     experiment.add_argument("--udhr", metavar="FOLDER",
                             help="UDHR folder for the unrelated text (eng.*; default: Python's "
                             "licence text)")  # fmt: skip
-    experiment.add_argument("--seed", type=int_in_range(0), default=0)
-    _add_one_tokenizer(experiment)
+    experiment.add_argument("--seed", type=int_in_range(0), default=0,
+                            help="seed of trace building, inflation and sampling (default 0)")  # fmt: skip
+    add_one_tokenizer_option(experiment, default="o200k_base")
     add_output_options(experiment)
     experiment.set_defaults(run=run_experiment)
-
-    billing.set_defaults(run=lambda args: _usage(billing))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
-
-
-def _add_one_tokenizer(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-t", "--tokenizer", default="o200k_base", metavar="SPEC",
-                        help="the billing tokenizer (default o200k_base)")  # fmt: skip
-    add_special_option(parser)
 
 
 def _read_text(path: str, errors: str, what: str) -> str:
@@ -166,7 +165,7 @@ def run_check(args: argparse.Namespace) -> int:
     check_output_path(args.output, [args.text, args.claimed_ids])
     text = _read_text(args.text, args.errors, "text")
     ids = _read_ids(args.claimed_ids) if args.claimed_ids else None
-    tokenizer = common.load_one_tokenizer(args.tokenizer, args.special)
+    tokenizer = common.load_one_tokenizer(common.one_tokenizer_spec(args), args.special)
     result = check_bill(tokenizer, text, claimed_tokens=args.claimed, claimed_ids=ids)
     emit(render_check(result, args.format), args.output)
     return 0
@@ -180,7 +179,7 @@ def run_commit(args: argparse.Namespace) -> int:
 
     common.check_inputs(files=[args.trace])
     check_output_path(args.output, [args.trace])
-    tokenizer = common.load_one_tokenizer(args.tokenizer, args.special)
+    tokenizer = common.load_one_tokenizer(common.one_tokenizer_spec(args), args.special)
     ids = read_trace(args.trace, tokenizer)
     start = time.perf_counter()
     provider = TraceProvider(ids, tokenizer, minilm_static_embedder(), block_size=args.block_size)
@@ -205,7 +204,7 @@ def run_verify(args: argparse.Namespace) -> int:
     commitment = coin.read_commitment(args.commitment)
     prompt = _read_text(args.prompt, args.errors, "prompt")
     answer = _read_text(args.answer, args.errors, "answer")
-    tokenizer = common.load_one_tokenizer(args.tokenizer, args.special)
+    tokenizer = common.load_one_tokenizer(common.one_tokenizer_spec(args), args.special)
     fingerprint = minilm_static_embedder()
     provider = coin.TraceProvider(
         coin.read_trace(args.trace_server, tokenizer),
@@ -257,7 +256,7 @@ def run_experiment(args: argparse.Namespace) -> int:
     if args.udhr is not None:
         common.check_inputs(corpora=[args.udhr])
     check_output_path(args.output, [args.udhr])
-    tokenizer = common.load_one_tokenizer(args.tokenizer, args.special)
+    tokenizer = common.load_one_tokenizer(common.one_tokenizer_spec(args), args.special)
     with common.progress_bar("CoIn experiment") as update:
         result = experiment(
             tokenizer, minilm_sentence_embedder(), n=args.n, rates=rates, kinds=kinds,

@@ -50,6 +50,36 @@ def add_tokenizer_option(
     add_special_option(parser)
 
 
+def add_one_tokenizer_option(parser: argparse.ArgumentParser, *, default: str) -> None:
+    """``-t/--tokenizer SPEC`` (the one definition of :func:`add_tokenizer_option`) for a
+    command that works with exactly one tokenizer: read it with :func:`one_tokenizer_spec`."""
+    add_tokenizer_option(parser, default_all=False)
+    parser.set_defaults(tokenizer_default=default)
+
+
+def one_tokenizer_spec(args: argparse.Namespace) -> str:
+    """The one tokenizer a single-tokenizer command was given (its default when none)."""
+    specs = args.tokenizers or [args.tokenizer_default]
+    if len(specs) != 1 or specs[0] == "all":
+        raise UserError(f"this command takes one tokenizer (-t SPEC), got {', '.join(specs)}")
+    return specs[0]
+
+
+def add_command_group(
+    subcommands: argparse._SubParsersAction, name: str, *, help: str, description: str
+) -> argparse._SubParsersAction:
+    """A command with subcommands of its own (``audit vocab``, ``adapt transplant``, ...):
+    without one, it prints its help and exits with status 2."""
+    group = subcommands.add_parser(name, help=help, description=description)
+    group.set_defaults(run=lambda args: _print_help(group))
+    return group.add_subparsers(dest=f"{name}_command", metavar=name.upper())
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
 def add_special_option(parser: argparse.ArgumentParser) -> None:
     """``--special text|allow``: how special-token strings in the text are encoded (part of
     :func:`add_tokenizer_option`; alone for commands that load tokenizers they trained)."""
