@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -85,6 +85,19 @@ def _same_file(first: Path, second: Path) -> bool:
         return False
 
 
+def _existing_inputs(
+    inputs: Iterable[str | Path | None],
+) -> Iterator[tuple[str | Path, Path]]:
+    """Each input as given and as a path, leaving out ``None``, ``-`` and paths that do not
+    exist (they cannot be overwritten)."""
+    for item in inputs:
+        if item is None or str(item) == "-":
+            continue
+        source = Path(item).expanduser()
+        if source.exists():
+            yield item, source
+
+
 def check_output_path(output: str | Path | None, inputs: Iterable[str | Path | None]) -> None:
     """Refuse an output path that is, or resolves to (through links), one of ``inputs``, or
     whose folder does not exist or cannot be written. Call before any work is done.
@@ -96,12 +109,7 @@ def check_output_path(output: str | Path | None, inputs: Iterable[str | Path | N
         return
     target = Path(output).expanduser()
     resolved = target.resolve()
-    for item in inputs:
-        if item is None or str(item) == "-":
-            continue
-        source = Path(item).expanduser()
-        if not source.exists():
-            continue
+    for item, source in _existing_inputs(inputs):
         if _same_file(target, source) or (
             source.is_dir() and resolved.is_relative_to(source.resolve())
         ):
@@ -120,12 +128,7 @@ def check_output_folder_path(output: str | Path, inputs: Iterable[str | Path | N
     tokenizer, a language model). ``None`` and ``-`` (stdin) inputs are ignored."""
     target = Path(output).expanduser()
     resolved = target.resolve()
-    for item in inputs:
-        if item is None or str(item) == "-":
-            continue
-        source = Path(item).expanduser()
-        if not source.exists():
-            continue
+    for item, source in _existing_inputs(inputs):
         source_resolved = source.resolve()
         if (
             source_resolved == resolved
