@@ -23,16 +23,12 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from tokenizers import Tokenizer, models, pre_tokenizers
 
-from toksmith import __version__
 from toksmith.errors import UserError
-from toksmith.files import write_atomic
 from toksmith.progress import Progress
-from toksmith.report.output import to_json
 from toksmith.train.corpus import CorpusInfo
 from toksmith.train.hf_trainers import (
     add_whole_tokens,
@@ -41,7 +37,7 @@ from toksmith.train.hf_trainers import (
     trainer_vocab_size,
 )
 from toksmith.train.output import staging_folder
-from toksmith.train.run import TrainResult, run_interruptibly
+from toksmith.train.run import TrainResult, run_interruptibly, write_trained
 from toksmith.train.settings import BYTE_ALPHABET, TrainSettings, validate
 
 CHUNK_CHARS = 1 << 20  # characters per sequence fed to the trainer
@@ -155,16 +151,5 @@ def train_from_counts(
             replaced_bytes=int(header.get("replaced_bytes", 0)),
         )
         elapsed_s = time.perf_counter() - started
-        write_atomic(staging / "tokenizer.json", tokenizer.to_str(pretty=True))
-        record = {
-            "toksmith_version": __version__,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "algorithm": settings.algorithm,
-            "settings": settings.to_dict(),
-            "corpus": info.to_dict(),
-            "vocab_size": vocab_size,
-            "elapsed_s": round(elapsed_s, 3),
-            "details": details,
-        }
-        write_atomic(staging / "toksmith.json", to_json(record))
+        write_trained(staging, tokenizer, settings, info, vocab_size, elapsed_s, details)
     return TrainResult(Path(output), settings.algorithm, vocab_size, elapsed_s, info, details)

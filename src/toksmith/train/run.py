@@ -118,19 +118,33 @@ def train_tokenizer(
                 else f"the corpus supported only {vocab_size} of {settings.vocab_size} tokens"
             )
         elapsed_s = time.perf_counter() - started
-        write_atomic(staging / "tokenizer.json", tokenizer.to_str(pretty=True))
-        record = {
-            "toksmith_version": __version__,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "algorithm": settings.algorithm,
-            "settings": settings.to_dict(),
-            "corpus": asdict(info),
-            "vocab_size": vocab_size,
-            "elapsed_s": round(elapsed_s, 3),
-            "details": details,
-        }
-        write_atomic(staging / "toksmith.json", to_json(record))
+        write_trained(staging, tokenizer, settings, info, vocab_size, elapsed_s, details)
     return TrainResult(Path(output), settings.algorithm, vocab_size, elapsed_s, info, details)
+
+
+def write_trained(
+    folder: Path,
+    tokenizer: Tokenizer,
+    settings: TrainSettings,
+    info: CorpusInfo,
+    vocab_size: int,
+    elapsed_s: float,
+    details: dict,
+) -> None:
+    """Write a trained tokenizer's ``tokenizer.json`` and its ``toksmith.json`` record
+    (settings, corpus fingerprint, elapsed time) into ``folder``."""
+    write_atomic(folder / "tokenizer.json", tokenizer.to_str(pretty=True))
+    record = {
+        "toksmith_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "algorithm": settings.algorithm,
+        "settings": settings.to_dict(),
+        "corpus": info.to_dict(),
+        "vocab_size": vocab_size,
+        "elapsed_s": round(elapsed_s, 3),
+        "details": details,
+    }
+    write_atomic(folder / "toksmith.json", to_json(record))
 
 
 def run_interruptibly(work: Callable[[], T]) -> T:
