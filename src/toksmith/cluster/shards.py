@@ -169,29 +169,13 @@ def iter_shard_segments(
         if whole_files and kind == "text":
             yield from _whole_file_range(shard, handle, errors, stats)
             return
-        for line_number, line in _lines_in_range(shard, handle, errors, stats):
-            if kind == "jsonl":
-                if not line.strip():
-                    continue
-                try:
-                    text = read._jsonl_text(line, shard.name, line_number, text_field)
-                except UserError:
-                    absolute = _lines_before(path, shard.start) + line_number
-                    read._jsonl_text(line, shard.name, absolute, text_field)
-                    raise
-                yield Segment(text, str(line_number), shard.name)
-            elif kind == "tsv":
-                unit, tab, text = line.partition("\t")
-                if not tab:
-                    if not line.strip():
-                        continue
-                    absolute = _lines_before(path, shard.start) + line_number
-                    raise UserError(
-                        f"{shard.name}: line {absolute} has no tab; expected 'id<TAB>text'"
-                    )
-                yield Segment(text, unit, shard.name)
-            else:
-                yield Segment(line, str(line_number), shard.name)
+        yield from read.line_segments(
+            kind,
+            _lines_in_range(shard, handle, errors, stats),
+            shard.name,
+            text_field,
+            lines_before=lambda: _lines_before(path, shard.start),
+        )
 
 
 def _lines_before(path: Path, offset: int) -> int:

@@ -17,7 +17,7 @@ import glob
 import gzip
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -303,27 +303,46 @@ def _iter_file(
         if whole_files and kind == "text":
             yield from _whole_file(name, raw, errors, stats)
             return
-        for line_number, line in _iter_lines(name, raw, errors, stats):
-            if kind == "jsonl":
-                if not line.strip():
-                    continue
-                yield Segment(
-                    _jsonl_text(line, name, line_number, text_field), str(line_number), name
-                )
-            elif kind == "tsv":
-                unit, tab, text = line.partition("\t")
-                if not tab:
-                    if not line.strip():
-                        continue
-                    raise UserError(
-                        f"{name}: line {line_number} has no tab; expected 'id<TAB>text'"
-                    )
-                yield Segment(text, unit, name)
-            else:
-                yield Segment(line, str(line_number), name)
+        yield from line_segments(kind, _iter_lines(name, raw, errors, stats), name, text_field)
     finally:
         if isinstance(handle_or_path, Path):
             raw.close()
+
+
+def line_segments(
+    kind: str,
+    numbered_lines: Iterable[tuple[int, str]],
+    name: str,
+    text_field: str,
+    lines_before: Callable[[], int] | None = None,
+) -> Iterator[Segment]:
+    """The segments of a file's numbered lines by its format (``kind`` of
+    :func:`file_format`): a JSONL record's ``text_field``, a TSV row's text under its id, a
+    plain line under its number. Blank JSONL and TSV lines are skipped. For a piece of a file
+    (a cluster shard), ``lines_before`` gives the lines before it, so an error names the
+    file's own line number; it is only called when a message needs it."""
+    for line_number, line in numbered_lines:
+        if kind == "jsonl":
+            if not line.strip():
+                continue
+            try:
+                text = _jsonl_text(line, name, line_number, text_field)
+            except UserError:
+                if lines_before is None:
+                    raise
+                _jsonl_text(line, name, lines_before() + line_number, text_field)
+                raise
+            yield Segment(text, str(line_number), name)
+        elif kind == "tsv":
+            unit, tab, text = line.partition("\t")
+            if not tab:
+                if not line.strip():
+                    continue
+                absolute = line_number + (lines_before() if lines_before else 0)
+                raise UserError(f"{name}: line {absolute} has no tab; expected 'id<TAB>text'")
+            yield Segment(text, unit, name)
+        else:
+            yield Segment(line, str(line_number), name)
 
 
 def _whole_file(name: str, raw: BinaryIO, errors: Errors, stats: ReadStats) -> Iterator[Segment]:
