@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from toksmith.chat.messages import Conversation
-from toksmith.errors import UserError
+from toksmith.errors import UserError, read_json_object
 from toksmith.tokenizers import Tokenizer
 
 
@@ -405,7 +405,7 @@ def find_hf_chat_template(tokenizer_file: Path) -> HFChatTemplate | str:
     """
     folder = tokenizer_file.parent
     config_file = folder / "tokenizer_config.json"
-    config = _read_json_object(config_file) if config_file.is_file() else {}
+    config = read_json_object(config_file) if config_file.is_file() else {}
     jinja_file = folder / "chat_template.jinja"
     template: Any
     if jinja_file.is_file():
@@ -436,7 +436,7 @@ def find_hf_chat_template(tokenizer_file: Path) -> HFChatTemplate | str:
         if not isinstance(template, str):
             raise UserError(f"{config_file}: chat_template is not a string")
     special_map_file = folder / "special_tokens_map.json"
-    special_map = _read_json_object(special_map_file) if special_map_file.is_file() else {}
+    special_map = read_json_object(special_map_file) if special_map_file.is_file() else {}
     specials: dict[str, Any] = {}
     for key in SPECIAL_TOKEN_KEYS:
         value = _token_string(config.get(key))
@@ -458,16 +458,6 @@ def _token_string(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("content"), str):
         return str(value["content"])
     return None
-
-
-def _read_json_object(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path}: cannot read it as JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a JSON object")
-    return data
 
 
 # ---- which format a tokenizer has ------------------------------------------------------------

@@ -20,7 +20,7 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
-from toksmith.errors import UserError
+from toksmith.errors import UserError, read_json_object
 from toksmith.files import check_output_folder_path, file_mode, folder_mode
 from toksmith.tokenizers import Tokenizer
 from toksmith.tokenizers.load import load_path
@@ -131,13 +131,7 @@ def read_config(folder: Path) -> dict[str, Any]:
     path = folder / CONFIG_FILE
     if not path.is_file():
         raise UserError(f"{folder}: no {CONFIG_FILE}; expected a Hugging Face model folder")
-    try:
-        config = json.loads(path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise UserError(f"{path}: not valid JSON") from None
-    if not isinstance(config, dict):
-        raise UserError(f"{path}: expected a JSON object")
-    return config
+    return read_json_object(path, "not valid JSON")
 
 
 def read_weights(folder: Path) -> dict[str, np.ndarray]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 import re
 import threading
 from collections import defaultdict
@@ -20,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from toksmith.errors import UserError
+from toksmith.errors import UserError, read_json_object
 from toksmith.progress import Progress
 from toksmith.tokenizers.base import Tokenizer, check_special_policy
 from toksmith.tokenizers.registry import ALIASES, builtin_names, is_builtin, load_builtin
@@ -267,10 +266,4 @@ def load_path(path: Path, special: str = "text") -> Tokenizer:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"{path}: corrupt tokenizer JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a JSON object")
-    return data
+    return read_json_object(path, "corrupt tokenizer JSON")

@@ -6,14 +6,13 @@ Nothing is downloaded: the folder must hold ``config.json``, the weights and the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from toksmith.bridge.lm.base import LanguageModel
-from toksmith.errors import UserError
+from toksmith.errors import UserError, read_json_object
 from toksmith.tokenizers import load_tokenizer
 
 CAUSAL_SUFFIXES = ("ForCausalLM", "LMHeadModel")
@@ -29,12 +28,7 @@ def read_causal_config(folder: Path) -> dict:
             f"{folder}: no config.json; expected a Hugging Face causal LM folder "
             "or a toksmith n-gram LM folder (lm.json)"
         )
-    try:
-        config = json.loads(config_path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise UserError(f"{config_path}: not valid JSON") from None
-    if not isinstance(config, dict):
-        raise UserError(f"{config_path}: expected a JSON object")
+    config = read_json_object(config_path, "not valid JSON")
     architectures = config.get("architectures") or []
     if not any(str(a).endswith(CAUSAL_SUFFIXES) for a in architectures):
         raise UserError(
