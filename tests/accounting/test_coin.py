@@ -58,9 +58,9 @@ def audit(commitment, opener, tokenizer, **kwargs):  # type: ignore[no-untyped-d
 
 def test_an_honest_trace_passes_every_check(o200k: Tokenizer) -> None:
     provider = TraceProvider(o200k.encode(REASONING), o200k, EMBED, block_size=16)
-    result = audit(provider.commit(), provider.open, o200k, threshold=-1.0)
-    assert result.failed_check is None
-    assert all(check.passed for check in result.checks if check.name != "duplicates")
+    result = audit(provider.commit(), provider.open, o200k, limit=float("inf"))
+    assert result.failed_check is None and result.accepted
+    assert all(check.passed for check in result.checks)
 
 
 def test_a_tampered_commitment_is_rejected_naming_the_check(o200k: Tokenizer) -> None:
@@ -117,9 +117,7 @@ def test_random_token_inflation_is_flagged_by_relevance(o200k: Tokenizer) -> Non
     junk = [rng.randrange(100_000) for _ in range(len(honest))]
     provider = TraceProvider(honest + junk, o200k, EMBED, block_size=16)
     honest_provider = TraceProvider(honest, o200k, EMBED, block_size=16)
-    inflated = audit(provider.commit(), provider.open, o200k, threshold=0.2,
-                     max_flagged=1)  # fmt: skip
-    clean = audit(honest_provider.commit(), honest_provider.open, o200k, threshold=0.2,
-                  max_flagged=1)  # fmt: skip
+    inflated = audit(provider.commit(), provider.open, o200k, floor=0.2, limit=0.2)
+    clean = audit(honest_provider.commit(), honest_provider.open, o200k, floor=0.2, limit=0.2)
     assert inflated.failed_check is None and inflated.verdict == "inflation suspected"
-    assert clean.flagged < inflated.flagged
+    assert clean.statistic < inflated.statistic

@@ -192,3 +192,133 @@ def test_the_web_results_view_shows_an_adapt_eval_json(tmp_path: Path) -> None:
     assert [item["path"] for item in listed] == ["eval.json"]
     assert shown["data"]["kind"] == "adapt-eval"
     assert shown["data"]["results"][0]["bits_per_byte"] is None
+
+
+# ---- dynamic merges scored by a causal LM ------------------------------------------------------
+
+
+# Words the tokenizers were not trained on, repeated across texts: pairs inside them recur.
+UNSEEN = [
+    "transplanted tokenizers",
+    "tokenizers transplanted",
+    "merged vocabularies",
+    "vocabularies merged dynamically",
+    "dynamically transplanted",
+    "transplanted vocabularies merged",
+]
+
+
+def _short_texts(model, limit: int) -> list[str]:
+    """Texts of at most ``limit`` tokens: one sequence each, so the unmerged score equals
+    :func:`bits_per_byte`, which reads longer texts in overlapping windows."""
+    texts = [*dict.fromkeys(TEXTS), *UNSEEN]
+    return [t for t in texts if len(model.tokenizer.encode(t)) <= limit]
+
+
+def _merged_reference_nats(model, texts: list[str], merges: int) -> tuple[float, int]:
+    """The merged texts' negative log-likelihood computed another way: one batch, the
+    embedding matrix grown by exactly the batch's units (no padding, no mask), each unit's row
+    the mean of its tokens' rows, scored by the runtime's own jitted function."""
+    from toksmith.adapt.dynamic import learn_batch_merges, token_segments, unit_pieces
+    from toksmith.models.causal import _shape, _token_logprobs, device_params
+
+    tokenizer = model.tokenizer
+    encoded = tokenizer.encode_batch(texts)
+    segments = [
+        token_segments(tokenizer, t, ids, "word") for t, ids in zip(texts, encoded, strict=True)
+    ]
+    batch = learn_batch_merges(encoded, segments, tokenizer.vocab_bytes, merges)
+    table = model.weights["transformer.wte.weight"]
+    rows = [table[list(parts)].mean(axis=0) for parts in unit_pieces(batch, tokenizer.vocab_size)]
+    grown = np.concatenate([table, np.asarray(rows, np.float32).reshape(-1, table.shape[1])])
+    params = device_params(model)
+    params["transformer.wte.weight"] = grown
+    start = grown.shape[0]
+    context = int(model.config["n_positions"])
+    total = 0.0
+    for units in batch.sequences:
+        ids = np.zeros((1, context), np.int32)
+        targets = np.zeros((1, context), np.int32)
+        ids[0, : len(units)] = [start, *units[:-1]]
+        targets[0, : len(units)] = units
+        scores = np.asarray(_token_logprobs(params, ids, targets, _shape(model.config)))
+        total -= float(scores[0, : len(units)].astype(np.float64).sum())
+    return total, len(batch.merges)
+
+
+def test_unit_pieces_spell_each_merged_unit() -> None:
+    from toksmith.adapt.dynamic import learn_batch_merges, unit_pieces
+
+    vocab = [b"a", b"b", b"c"]
+    batch = learn_batch_merges([[0, 1, 2, 0, 1, 2, 0, 1]], [[1] * 8], vocab, 5)
+    pieces = unit_pieces(batch, len(vocab))
+    # ab first (3 times); then (ab, c) and (c, ab) tie at 2 and the smaller pair (c=2, ab=3)
+    # wins: the second unit is c·ab, three tokens
+    assert pieces[0] == [0, 1]
+    assert pieces[1] == [2, 0, 1]
+    for parts, data in zip(pieces, batch.unit_bytes, strict=True):
+        assert b"".join(vocab[p] for p in parts) == data
+
+
+def test_dynamic_bits_per_byte_without_merges_is_the_models_bits_per_byte(
+    model_folders: dict[str, Path],
+) -> None:
+    from toksmith.adapt.evaluate import dynamic_bits_per_byte
+    from toksmith.models import load_model
+    from toksmith.models.causal import bits_per_byte
+
+    model = load_model(model_folders["a_untied"])
+    texts = _short_texts(model, int(model.config["n_positions"]))
+    result = dynamic_bits_per_byte(model, texts, [0], embeddings=["subword-mean"])
+    assert [(r.merges, r.embedding) for r in result.rows] == [(0, "none")]
+    assert result.bytes == sum(len(t.encode()) for t in texts)
+    assert result.rows[0].bits_per_byte == pytest.approx(bits_per_byte(model, texts), rel=1e-6)
+
+
+def test_merged_units_are_scored_over_the_vocabulary_and_the_batch_units_only(
+    model_folders: dict[str, Path],
+) -> None:
+    from toksmith.adapt.evaluate import dynamic_bits_per_byte
+    from toksmith.models import load_model
+
+    model = load_model(model_folders["a"])
+    texts = _short_texts(model, int(model.config["n_positions"]))
+    small = dynamic_bits_per_byte(model, texts, [0, 6], embeddings=["subword-mean"],
+                                  batch_size=len(texts))  # fmt: skip
+    padded = dynamic_bits_per_byte(model, texts, [0, 6, 80], embeddings=["subword-mean"],
+                                   batch_size=len(texts))  # fmt: skip
+    six = small.rows[1]
+    nats, learned = _merged_reference_nats(model, texts, 6)
+    assert six.merges == 6 and six.new_units == learned == 6 and six.units < small.tokens
+    assert six.length_reduction == pytest.approx(1 - six.units / small.tokens)
+    # 74 more padding rows (masked) change nothing; the reference grows the matrix by exactly
+    # the six units and has no mask
+    assert padded.rows[1].bits_per_byte == pytest.approx(six.bits_per_byte, rel=1e-9)
+    assert six.bits_per_byte == pytest.approx(nats / np.log(2) / small.bytes, rel=1e-5)
+    assert padded.rows[2].new_units > 6 and padded.rows[2].units < six.units
+
+
+def test_omp_embeds_the_merged_units_the_donor_knows(
+    model_folders: dict[str, Path], tmp_path: Path
+) -> None:
+    from toksmith.adapt.evaluate import dynamic_bits_per_byte
+    from toksmith.models import load_model
+    from toksmith.train import TrainSettings, train_tokenizer
+
+    # a donor whose tokenizer has seen the words the model's tokenizer has not
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(TEXTS + UNSEEN * 10), "utf-8")
+    train_tokenizer(TrainSettings(algorithm="bpe", vocab_size=500, pattern="gpt2"),
+                    tmp_path / "c", corpus=[corpus])  # fmt: skip
+    donor = _random_lm(tmp_path / "c" / "tokenizer.json", tied=True, seed=3)
+    model = load_model(model_folders["a"])
+    texts = [*dict.fromkeys(TEXTS), *UNSEEN]
+    result = dynamic_bits_per_byte(model, texts, [0, 40], donor=donor, k=8)
+    by_name = {r.embedding: r for r in result.rows}
+    omp, mean = by_name["omp"], by_name["subword-mean"]
+    assert omp.units == mean.units and omp.new_units == mean.new_units
+    assert omp.rows_by_source.get("omp", 0) > 0
+    assert "omp" not in mean.rows_by_source
+    assert sum(omp.rows_by_source.values()) == omp.new_units
+    assert omp.bits_per_byte != mean.bits_per_byte
+    assert all(np.isfinite(r.bits_per_byte) for r in result.rows)

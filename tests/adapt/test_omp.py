@@ -67,3 +67,13 @@ def test_omp_refuses_k_larger_than_the_anchors() -> None:
     atoms = np.ones((5, 4), dtype=np.float32)
     with pytest.raises(UserError, match="k = 6 is larger than the 5 anchor tokens"):
         orthogonal_matching_pursuit(atoms, atoms, 6)
+
+
+def test_raw_selection_picks_the_largest_inner_product_as_the_papers_code_does() -> None:
+    # atom 0 points almost at the target but is short; atom 1 is long and less aligned. The
+    # paper's code (raw |<r, a>|) takes atom 1 first, textbook OMP (unit atoms) atom 0.
+    atoms = np.array([[1.0, 0.1, 0.0], [10.0, 10.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    target = np.array([[1.0, 0.0, 0.0]], dtype=np.float32)
+    unit = orthogonal_matching_pursuit(atoms, target, 1)
+    raw = orthogonal_matching_pursuit(atoms, target, 1, normalize_atoms=False)
+    assert unit.indices[0, 0] == 0 and raw.indices[0, 0] == 1

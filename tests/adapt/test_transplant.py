@@ -200,3 +200,38 @@ def test_a_tokenizer_without_byte_mapping_is_refused() -> None:
     minilm = load_tokenizer("minilm")
     with pytest.raises(UserError, match="no byte-level mapping"):
         match_vocabularies(minilm, NoBytes())  # type: ignore[arg-type]
+
+
+def test_cli_omp_with_the_piece_state_donor_needs_no_corpus_and_checks_its_layer(
+    tiny_bert: Path,
+    new_wordpiece: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    adapt_cli: Callable[[list[str]], int],
+) -> None:
+    """``--donor-layer L``: OMP's donor space is the base model's own piece states (no corpus,
+    no donor model); the layer must exist and the option belongs to omp alone."""
+    from toksmith.models import load_model
+
+    out = tmp_path / "adapted"
+    status = adapt_cli(["adapt", "transplant", "--model", str(tiny_bert), "--tokenizer",
+                        str(new_wordpiece), "--method", "omp", "--k", "8", "--donor-layer", "1",
+                        "--format", "json", "-o", str(out)])  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert summary["donor"] == "base model's piece states, layer 1"
+    assert summary["rows_by_method"].get("omp", 0) > 0
+    adapted = load_model(out)
+    assert np.isfinite(adapted.input_embeddings).all()
+    layers = int(load_model(tiny_bert).config["num_hidden_layers"])
+    for number, (extra, expected) in enumerate([
+        (["--method", "omp", "--donor-layer", str(layers + 1)], f"expected 0 to {layers}"),
+        (["--method", "mean", "--donor-layer", "1"], "is for --method omp"),
+        (["--method", "omp", "--donor-layer", "1", "--donor", str(tiny_bert)], "give one"),
+    ]):  # fmt: skip
+        bad = tmp_path / f"bad{number}"
+        status = adapt_cli(["adapt", "transplant", "--model", str(tiny_bert), "--tokenizer",
+                            str(new_wordpiece), *extra, "-o", str(bad)])  # fmt: skip
+        printed = capsys.readouterr().out.strip()
+        assert status == 2 and expected in printed, printed
+        assert not bad.exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -247,3 +248,36 @@ def test_report_renders_and_is_readable_in_the_web_results_view(
     assert "sticky.json" in listed
     assert body["data"]["verified"] == report.verified
     assert body["data"]["tokens"][0]["token"] == STICKY_WORD
+
+
+def test_minilm_embedder_pads_to_short_buckets_without_changing_the_embeddings() -> None:
+    from toksmith.models import load_model, minilm_folder, sentence_embeddings
+
+    model = load_model(minilm_folder())
+    texts = ["[CLS]", "textbook", "whereupon whereupon the right to life", "a b c d e f g h i"]
+    ours = sticky.model_embedder(model, batch_size=4)(texts)
+    default = sentence_embeddings(model, texts, batch_size=4)  # padded to 32 pieces
+    np.testing.assert_allclose(ours, default, atol=2e-6)
+    assert sticky.EMBED_LENGTH_BUCKET < 32
+
+
+def test_budget_preset_states_every_deviation_from_the_papers_parameters(
+    tokenizer: Tokenizer,
+) -> None:
+    from toksmith.report.sticky import render_sticky
+
+    assert sticky.settings_deviations(sticky.StickySettings(control_tokens=0)) == []
+    budget = sticky.StickySettings.budget()
+    named = {line.split(":")[0] for line in sticky.settings_deviations(budget)}
+    assert named == {
+        "score_pairs", "score_insertions", "verify_pairs", "verify_insertions", "control_tokens"
+    }  # fmt: skip
+    assert "verify_pairs: 32 (paper: 250)" in sticky.settings_deviations(budget)
+    small = replace(budget, verify_pairs=8, control_tokens=2, mean_sample=16)
+    report = sticky.detect_sticky_tokens(
+        stub_embed, tokenizer, model_name="stub", settings=small, sentences=stub_sentences(),
+        candidates=sticky.resolve_candidates(tokenizer, [STICKY_WORD]),
+    )  # fmt: skip
+    table = render_sticky(report, "table")
+    assert "deviations from the paper's parameters" in table
+    assert "mean_sample: 16 (paper: all tokens)" in table

@@ -125,3 +125,29 @@ def test_whole_file_ranges_on_a_cluster_give_the_counts_of_one_process(
         ).counts
         == counted.counts
     )
+
+
+def test_every_worker_loads_and_starts_its_engines_before_the_tasks_with_its_threads(
+    dask_address, tmp_path
+):
+    """Before any task, each worker process loads the tokenizers and starts their fast
+    engines in its own thread, with its encoders fitted to its one Dask thread (no worker
+    pays the start inside the run, none runs a second busy thread)."""
+    from distributed import Client
+
+    corpus = tmp_path / "one-line.txt"
+    corpus.write_text("one line only, so one task reaches one worker\n", encoding="utf-8")
+    compare_on_cluster(["o200k_base"], corpus, cluster=dask_address)
+
+    def state():  # type: ignore[no-untyped-def]
+        import os as worker_os
+
+        from toksmith.tokenizers import load_tokenizer as worker_load
+
+        engine = worker_load("o200k_base", "text", "auto").fast_engine
+        return worker_os.environ.get("RAYON_NUM_THREADS"), engine.started
+
+    with Client(dask_address) as client:
+        states = client.run(state)
+    assert len(states) == 2
+    assert sorted(states.values()) == [("1", True), ("1", True)]

@@ -71,8 +71,16 @@ def dropping_unknowns(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def nfkc(tmp_path: Path) -> Path:
-    """A tokenizer.json with an NFKC normalizer, which fastokens 0.3.5 has not."""
-    return _trained(tmp_path / "nfkc" / "tokenizer.json", normalizer=normalizers.NFKC())
+    """A tokenizer.json whose normalizer is NFKC then lowercasing: fastokens 0.3.5 has no
+    NFKC, and HF's own NFKC runs first only when it is the whole normalizer."""
+    normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    return _trained(tmp_path / "nfkc" / "tokenizer.json", normalizer=normalizer)
+
+
+@pytest.fixture
+def nfkc_only(tmp_path: Path) -> Path:
+    """A tokenizer.json whose whole normalizer is NFKC."""
+    return _trained(tmp_path / "nfkc-only" / "tokenizer.json", normalizer=normalizers.NFKC())
 
 
 @pytest.fixture
@@ -206,6 +214,22 @@ def test_a_normalizer_the_fast_engine_lacks_falls_back_and_says_so(nfkc: Path) -
     assert "NFKC" in tokenizer.engine_note
     with pytest.raises(UserError, match="'nfkc': --engine fast, but no fast engine"):
         load_tokenizer(str(nfkc), engine="fast")
+
+
+def test_a_whole_nfkc_normalizer_runs_as_hf_runs_it_before_the_fast_engine(
+    nfkc_only: Path,
+) -> None:
+    tokenizer = load_tokenizer(str(nfkc_only))
+    assert tokenizer.engine == "fastokens", tokenizer.engine_note
+    vendor = load_tokenizer(str(nfkc_only), engine="vendor")
+    texts = ["ﬁne ｆｕｌｌｗｉｄｔｈ ① ² ½ Å", "e\u0301 a\u0300 \u1100\u1161\u11a8", "plain text"]
+    engine = tokenizer.fast_engine.start()
+    assert engine is not None and engine.normalize is not None
+    flat, lengths = tokenizer._fast_ids(engine, texts)
+    expected = vendor.vendor_batch_numpy(texts)
+    assert np.array_equal(flat, expected[0]) and np.array_equal(lengths, expected[1])
+    allowed = load_tokenizer(str(nfkc_only), "allow")  # added tokens are cut out first there
+    assert allowed.engine == "vendor" and "NFKC" in allowed.engine_note
 
 
 def test_engine_fast_on_a_tokenizer_without_parity_fails_clearly(dropping_unknowns: Path) -> None:

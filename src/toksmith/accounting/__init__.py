@@ -12,6 +12,8 @@ One module per job, as tiktoken lays out its files:
 - :mod:`~toksmith.accounting.merkle`, :mod:`~toksmith.accounting.coin`,
   :mod:`~toksmith.accounting.embed`: CoIn ("CoIn: Counting the Invisible Reasoning Tokens in
   Commercial Opaque LLM APIs", 2025), provider and auditor.
+- :mod:`~toksmith.accounting.calibration`: the audit limit with a certified false-positive
+  rate, and exact intervals for rates.
 - :mod:`~toksmith.accounting.experiment`: detection rates on inflated stand-in traces.
 
 Nothing is imported here, so ``import toksmith.accounting`` loads no model or table.

@@ -20,11 +20,13 @@ Auditor (:func:`verify`): checks the commitment's own digest and layout (blocks 
 covers exactly the billed count), that the provider answered exactly the requested blocks, the
 size of every opened block, its ids against the tokenizer, its fingerprint recomputed from the
 decoded text, every inclusion proof against the root — any failure rejects the bill, naming the
-check — and then the semantic checks: two opened blocks with the same ids (duplicated
-reasoning), and relevance matching: each opened block's cosine similarity (MiniLM sentence
-embeddings) to the sum of the prompt, the answer and the other opened blocks; a block below
-``threshold`` is flagged, and more than ``max_flagged`` flagged openings is reported as
-inflation (the experiment calibrates both for a false-positive rate of 1%).
+check — and then the semantic checks, summed in one statistic (:func:`audit_statistic`): opened
+blocks that repeat an earlier one (duplicated reasoning), and relevance matching: each distinct
+opened block's cosine similarity (MiniLM sentence embeddings) to the prompt, the answer and the
+core of the opened blocks (:func:`relevance_scores`); the statistic is the total shortfall below
+a relevance floor plus the floor for each repeat, and above a limit the bill is reported as
+inflation. The experiment calibrates the limit per number of openings so that the false-positive
+rate is ≤ 1% with 95% confidence (:mod:`toksmith.accounting.calibration`).
 
 Security assumptions: SHA-256 is collision and second-preimage resistant; the commitment reaches
 the auditor (signed, in a deployment) before the auditor draws the openings, from randomness the
@@ -43,10 +45,11 @@ inflates with fluent, on-topic text it did not need is not detected by it (the p
 Deviations from the paper: the paper's verifier uses learned matching heads (small networks
 trained on reasoning traces) for relevance; real hidden traces to train them on are not
 available offline, so relevance here is the cosine similarity of MiniLM embeddings with a
-threshold calibrated on honest traces built here; and it is measured against the prompt, the
-answer *and the other opened blocks* (similarity to the prompt and answer alone separated honest
-from injected blocks poorly on those traces: honest 5th percentile 0.10 against 0.18 for the
-95th percentile of random-token blocks; against the rest of the trace, 0.42 against 0.20).
+limit calibrated on honest traces built here; it is measured against the prompt, the answer
+*and the core of the opened blocks* (similarity to the prompt and answer alone separated honest
+from injected blocks poorly on those traces: honest 5th percentile 0.08 against a median of
+0.06 for random-token blocks; against the core, 0.26 against 0.08). Repeats are scored, not an
+outright rejection (honest text repeats blocks).
 The paper hashes per-token embedding fingerprints; here a leaf is a block of tokens with one
 pooled fingerprint (fewer leaves and shorter proofs for the same count; the ids themselves are
 in the leaf). The trace server is
@@ -78,25 +81,27 @@ LEAF_TAG = b"toksmith-coin-leaf/1"
 QUANT_SCALE = 64
 DEFAULT_BLOCK_SIZE = 32
 DEFAULT_OPENINGS = 32
-# Decision rules per number of openings, (relevance threshold, most flagged blocks accepted),
-# as calibrated by `toksmith billing experiment --n 200` (o200k_base, MiniLM, blocks of 32,
-# standard-library stand-in traces, ≤ 1% of calibration audits rejected; 0.4-4% of held-out
-# honest audits were); see the README. Real reasoning traces need their own calibration: pass
-# threshold/max_flagged.
-DEFAULT_RULES: dict[int, tuple[float, int]] = {
-    4: (0.315, 3),
-    8: (0.150, 1),
-    16: (0.185, 2),
-    32: (0.208, 2),
-    64: (0.208, 2),
+# Limits of the audit statistic per number of openings (reject above), as calibrated by
+# `toksmith billing experiment --udhr ../shared/corpora/udhr` (o200k_base, MiniLM, blocks of 32,
+# floor 0.15; 381 calibration traces of 32 blocks, one module each, j = 0: the largest honest
+# statistic, rounded up), certifying a false-positive rate ≤ 1% with 95% confidence for traces
+# like those (held-out: 1, 1, 0, 0, 0 of 381); see the README. At k ≥ 32 every block of a
+# 32-block honest trace is opened, so the limit is the worst whole honest trace's statistic.
+# Real reasoning traces need their own calibration: pass `limit`.
+DEFAULT_LIMITS: dict[int, float] = {
+    4: 0.1793,
+    8: 0.3,
+    16: 0.3,
+    32: 0.8232,
+    64: 0.8232,
 }
 
 
-def default_rule(openings: int) -> tuple[float, int]:
-    """The calibrated rule for the largest calibrated number of openings ≤ ``openings`` (the
+def default_limit(openings: int) -> float:
+    """The calibrated limit for the largest calibrated number of openings ≤ ``openings`` (the
     smallest one below that)."""
-    fitting = [k for k in DEFAULT_RULES if k <= openings]
-    return DEFAULT_RULES[max(fitting) if fitting else min(DEFAULT_RULES)]
+    fitting = [k for k in DEFAULT_LIMITS if k <= openings]
+    return DEFAULT_LIMITS[max(fitting) if fitting else min(DEFAULT_LIMITS)]
 
 
 INTEGRITY_CHECKS = ("commitment digest", "block layout", "openings answered", "block sizes",
@@ -172,9 +177,10 @@ class VerifyResult(Result):
     checks: list[Check]
     opened: list[int]
     relevance: list[float]
-    flagged: int
-    threshold: float
-    max_flagged: int
+    repeats: int
+    statistic: float
+    floor: float
+    limit: float
     notes: list[str] = field(default_factory=list)
 
 
@@ -311,15 +317,55 @@ def draw_openings(n_leaves: int, openings: int, rng: random.Random) -> list[int]
 def relevance_scores(
     block_vectors: np.ndarray, prompt_vector: np.ndarray, answer_vector: np.ndarray
 ) -> np.ndarray:
-    """Each opened block's relevance: its cosine similarity to the sum of the prompt, the answer
-    and the *other* opened blocks (unit vectors). Honest reasoning is about the prompt, leads to
-    the answer and hangs together; an injected block is unlike all three."""
+    """Each opened block's relevance: its cosine similarity to a reference made of the prompt,
+    the answer and the *core* of the opened blocks — the half (rounded down, at least one) most
+    similar to prompt + answer — leaving the block itself out of the reference when it is in
+    the core (unit vectors in, cosines out).
+
+    Why a core and not all the other opened blocks: injected blocks resemble each other (one
+    unrelated document, or token soup), so a reference that sums every opened block moves
+    towards them as inflation grows, and their relevance rose with the inflation rate (median
+    relevance of injected UDHR blocks 0.04, 0.12, 0.27 at 5, 20, 50% inflation), which made
+    detection fall from 20% to 50%. Injected blocks are the least similar to the prompt and
+    answer, so while they are fewer than half of the opened blocks the core is mostly honest;
+    against it their relevance stays put (0.02 at all three rates)."""
     vectors = np.asarray(block_vectors, dtype=np.float64)
-    total = vectors.sum(axis=0) + prompt_vector + answer_vector
-    context = total[None, :] - vectors
-    norms = np.linalg.norm(context, axis=1)
+    ends = np.asarray(prompt_vector, dtype=np.float64) + np.asarray(answer_vector, dtype=np.float64)
+    ends_norm = float(np.linalg.norm(ends))
+    to_ends = vectors @ (ends / ends_norm if ends_norm > 0 else ends)
+    core = np.zeros(len(vectors), dtype=bool)
+    core[np.argsort(-to_ends, kind="stable")[: max(1, len(vectors) // 2)]] = True
+    total = vectors[core].sum(axis=0) + ends
+    references = np.where(core[:, None], total[None, :] - vectors, total[None, :])
+    norms = np.linalg.norm(references, axis=1)
     norms[norms == 0] = 1.0
-    return np.einsum("ij,ij->i", vectors, context) / norms
+    return np.einsum("ij,ij->i", vectors, references) / norms
+
+
+RELEVANCE_FLOOR = 0.15
+
+
+def audit_statistic(scores: np.ndarray, repeats: int = 0, floor: float = RELEVANCE_FLOOR) -> float:
+    """How much an audit looks like inflation: the total shortfall of the distinct opened
+    blocks' relevance below ``floor``, Σ max(0, floor − score), plus ``floor`` for each opened
+    block that repeats an earlier one (a repeat counts as a block of relevance 0). 0 when every
+    block reaches the floor and none repeats; larger is more suspicious.
+
+    A sum rather than a count of blocks below a threshold: it grows smoothly with the number
+    and depth of irrelevant blocks, so its calibrated limit moves little between calibration
+    sets. Repeats are scored rather than rejected outright because honest text repeats blocks
+    too (copied parameter docs; 2% of the honest stand-in traces of 32 blocks have one)."""
+    shortfall = np.maximum(0.0, floor - np.asarray(scores, dtype=np.float64)).sum()
+    return float(shortfall) + floor * repeats
+
+
+def distinct_openings(keys: Sequence[tuple[int, ...]]) -> tuple[list[int], int]:
+    """Positions of the first occurrence of each distinct opened block, and the number of
+    opened blocks that repeat an earlier one."""
+    first: dict[tuple[int, ...], int] = {}
+    for position, key in enumerate(keys):
+        first.setdefault(key, position)
+    return sorted(first.values()), len(keys) - len(first)
 
 
 def verify(
@@ -334,26 +380,26 @@ def verify(
     openings: int = DEFAULT_OPENINGS,
     seed: int | None = None,
     claimed_tokens: int | None = None,
-    threshold: float | None = None,
-    max_flagged: int | None = None,
+    floor: float = RELEVANCE_FLOOR,
+    limit: float | None = None,
 ) -> VerifyResult:
     """The auditor's side (see the module docstring): integrity checks first (the first failure
-    rejects and is named in ``failed_check``), then duplicates and relevance. ``threshold`` and
-    ``max_flagged`` default to the calibrated rule for ``openings`` (:func:`default_rule`)."""
-    rule = default_rule(openings)
-    threshold = rule[0] if threshold is None else threshold
-    max_flagged = rule[1] if max_flagged is None else max_flagged
+    rejects and is named in ``failed_check``), then repeats and relevance, summed in
+    :func:`audit_statistic`: above ``limit`` (default: the calibrated limit for ``openings``,
+    :func:`default_limit`) is "inflation suspected"."""
+    limit = default_limit(openings) if limit is None else limit
     checks: list[Check] = []
     notes: list[str] = []
 
     def done(verdict: str, failed: str | None, opened: list[int], relevance: list[float],
-             flagged: int) -> VerifyResult:  # fmt: skip
+             repeats: int, statistic: float) -> VerifyResult:  # fmt: skip
         return VerifyResult(failed is None and verdict == "accepted", verdict, failed, checks,
-                            opened, relevance, flagged, threshold, max_flagged, notes)  # fmt: skip
+                            opened, relevance, repeats, statistic, floor, limit,
+                            notes)  # fmt: skip
 
     def fail(name: str, detail: str) -> VerifyResult:
         checks.append(Check(name, False, detail))
-        return done(f"rejected: {name} failed ({detail})", name, [], [], 0)
+        return done(f"rejected: {name} failed ({detail})", name, [], [], 0, 0.0)
 
     fields = {key: getattr(commitment, key) for key in Commitment.__dataclass_fields__}
     if Commitment.digest_of(fields) != commitment.digest:
@@ -419,31 +465,31 @@ def verify(
             return fail("inclusion proofs", f"block {opening.index}'s proof does not lead to "
                         "the committed root")  # fmt: skip
     checks.append(Check("inclusion proofs", True, f"{len(answers)} proofs lead to the root"))
-    seen: dict[tuple[int, ...], int] = {}
-    duplicates = []
-    for opening in answers:
-        key = tuple(opening.ids)
-        if key in seen:
-            duplicates.append((seen[key], opening.index))
-        seen[key] = opening.index
-    checks.append(Check("duplicates", not duplicates, "no two opened blocks are equal"
-                        if not duplicates else f"blocks {duplicates[0][0]} and "
-                        f"{duplicates[0][1]} are identical"))  # fmt: skip
-    vectors = relevance_embed([prompt, answer, *texts])
+    distinct, repeats = distinct_openings([tuple(opening.ids) for opening in answers])
+    checks.append(Check("repeats", True, f"{repeats} opened block(s) repeat an earlier one "
+                        f"(each counts {floor:g})"))  # fmt: skip
+    vectors = relevance_embed([prompt, answer, *(texts[i] for i in distinct)])
     scores = relevance_scores(np.asarray(vectors[2:]), vectors[0], vectors[1])
-    flagged = int((scores < threshold).sum())
-    relevant = flagged <= max_flagged
-    checks.append(Check("relevance", relevant, f"{flagged} of {len(answers)} opened blocks below "
-                        f"{threshold:g} (at most {max_flagged} allowed)"))  # fmt: skip
-    verdict = "accepted" if relevant and not duplicates else "inflation suspected"
-    return done(verdict, None, requested, [float(s) for s in scores], flagged)
+    statistic = audit_statistic(scores, repeats, floor)
+    low = int((scores < floor).sum())
+    relevant = statistic <= limit
+    checks.append(Check("relevance", relevant, f"{low} of {len(distinct)} distinct opened blocks "
+                        f"below relevance {floor:g}; statistic {statistic:.4f} "
+                        f"(at most {limit:g} accepted)"))  # fmt: skip
+    by_key = {
+        tuple(answers[i].ids): float(score) for i, score in zip(distinct, scores, strict=True)
+    }
+    relevance = [by_key[tuple(opening.ids)] for opening in answers]
+    verdict = "accepted" if relevant else "inflation suspected"
+    return done(verdict, None, requested, relevance, repeats, statistic)
 
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_OPENINGS",
-    "DEFAULT_RULES",
+    "DEFAULT_LIMITS",
     "INTEGRITY_CHECKS",
+    "RELEVANCE_FLOOR",
     "Check",
     "CommitResult",
     "Commitment",
@@ -451,7 +497,9 @@ __all__ = [
     "TraceProvider",
     "VerifyResult",
     "commitment_from_dict",
-    "default_rule",
+    "audit_statistic",
+    "default_limit",
+    "distinct_openings",
     "draw_openings",
     "leaf_data",
     "quantise",

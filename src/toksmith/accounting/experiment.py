@@ -1,12 +1,14 @@
-"""The CoIn inflation experiment: how often the auditor catches inflated hidden traces.
+"""The CoIn inflation experiment: how often the auditor catches inflated hidden traces, at a
+false-positive rate that is certified on honest traces.
 
 Real hidden reasoning traces are not available offline, so honest traces are built here as
-stand-ins: for a Python standard-library module, the prompt is "Explain the Python module M:"
-with the first line of its docstring, the hidden "reasoning" is the docstrings of its classes
-and functions (read with ``ast``, nothing is imported), and the answer is the module docstring's
-first paragraph. This is documentation, not reasoning: it is on-topic, fluent and varied, which
-is what relevance matching needs to tell apart from inflation, but the figures say nothing
-about how real reasoning models write.
+stand-ins: for a Python module (the standard library's and the installed packages', private
+ones included; one trace per module), the prompt is "Explain the Python module M:" with the
+first line of its docstring, the hidden "reasoning" a window of ``trace_tokens`` tokens of the
+docstrings of its classes and functions (read with ``ast``, nothing is imported), and the answer
+the module docstring's first paragraph. This is documentation, not reasoning: on-topic and
+fluent, but with tables, examples and copied parameter docs that real reasoning has less of;
+the figures say nothing about how real reasoning models write.
 
 Inflation of ``rate`` r adds round(r × honest blocks) blocks at random positions, of one kind:
 - ``duplicate``: copies of the trace's own blocks (on-topic, so only repeats reveal them);
@@ -15,20 +17,33 @@ Inflation of ``rate`` r adds round(r × honest blocks) blocks at random position
   licence text);
 - ``python-source``: source code of other standard-library modules.
 
-Protocol: an audit of k openings rejects when two opened blocks are identical, or when more
-than ``max_flagged`` opened blocks have a relevance below ``threshold``. Honest traces are split
-in two halves by module (no module on both sides). On the calibration half alone, for each k,
-each candidate threshold (a percentile of honest opened-block relevance) gets the smallest
-``max_flagged`` that rejects at most 1% of honest audits (20 draws per trace), and the threshold
-that rejects the most inflated calibration traces (every kind at the middle rate) is kept. On
-the other half, the false-positive rate (honest audits rejected, 20 draws per trace) and the
-detection rate of each kind × rate (one audit per inflated trace) are measured. "Openings for
-≥90%" is the smallest k of the grid that detects at least 90%.
+Protocol: an audit of k openings computes one statistic
+(:func:`~toksmith.accounting.coin.audit_statistic`: the distinct opened blocks' relevance
+shortfall below a floor, plus the floor per repeated block) and rejects above a limit. Traces
+are split in two halves (even and odd positions of a shuffled module list: no module on both
+sides). On the calibration half alone, for each k, one audit per trace gives one independent
+statistic per trace, and the limit is the order statistic that certifies a false-positive rate
+≤ ``target_fpr`` with probability ≥ ``confidence`` (:mod:`toksmith.accounting.calibration`;
+299 calibration traces at least for 1% at 95%). Nothing else is tuned on the run's data: the
+floor and the relevance reference were chosen beforehand on the calibration half of the default
+run only. On the other half, one audit per honest trace gives the held-out false-positive rate
+and one audit per inflated trace the detection rate of each kind × rate, both with exact
+(Clopper–Pearson) 95% intervals. "Openings for ≥90%" is the smallest k of the grid that detects
+at least 90%.
+
+Why the earlier protocol missed its 1% on held-out traces (1.5, 1.1, 0.4, 4.0, 4.0% for 4 to
+64 openings): it kept the rule that rejected at most 1% of calibration audits, which expects
+about 2% on new traces at 100 traces (see :mod:`toksmith.accounting.calibration`), and then
+picked the best of six thresholds on detection; its 20 draws per trace were not independent
+(at k ≥ 32 every block of a 32-block trace is opened, so all 20 were the same audit), and 200
+traces came from 76 modules, windows of one module overlapping. It also rejected outright on
+any repeated block, which honest documentation has too (2% of this run's calibration traces).
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import random
 import sysconfig
 from collections.abc import Sequence
@@ -37,7 +52,19 @@ from pathlib import Path
 
 import numpy as np
 
-from toksmith.accounting.coin import draw_openings, relevance_scores
+from toksmith.accounting.calibration import (
+    allowed_exceedances,
+    calibrated_limit,
+    clopper_pearson,
+    fewest_calibration_audits,
+)
+from toksmith.accounting.coin import (
+    RELEVANCE_FLOOR,
+    audit_statistic,
+    distinct_openings,
+    draw_openings,
+    relevance_scores,
+)
 from toksmith.accounting.embed import Embed
 from toksmith.errors import UserError
 from toksmith.progress import Progress
@@ -45,7 +72,6 @@ from toksmith.results import Result
 from toksmith.tokenizers import Tokenizer
 
 KINDS = ("duplicate", "random", "unrelated", "python-source")
-THRESHOLD_PERCENTILES = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 PAPER_BEST_DETECTION = 0.947  # "success rate reaching up to 94.7%" (CoIn abstract)
 
 
@@ -62,12 +88,33 @@ class Trace:
 
 @dataclass(frozen=True)
 class ExperimentRow(Result):
+    """Detection of one inflation kind × rate with k openings, beside the held-out honest
+    false-positive rate of the same rule; rates with exact 95% intervals."""
+
     kind: str
     inflation: float
     openings: int
+    detected: int
+    audits: int
     detection_rate: float
+    detection_low: float
+    detection_high: float
+    false_positives: int
+    honest_audits: int
     false_positive_rate: float
+    false_positive_low: float
+    false_positive_high: float
     openings_needed: int | None
+
+    @classmethod
+    def of(cls, kind: str, inflation: float, openings: int, detected: int,
+           false_positives: int, audits: int, openings_needed: int | None) -> ExperimentRow:  # fmt: skip
+        """A row from counts (the same ``audits`` evaluation traces for both rates)."""
+        detection_low, detection_high = clopper_pearson(detected, audits)
+        fp_low, fp_high = clopper_pearson(false_positives, audits)
+        return cls(kind, inflation, openings, detected, audits, detected / audits, detection_low,
+                   detection_high, false_positives, audits, false_positives / audits, fp_low,
+                   fp_high, openings_needed)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,6 +122,7 @@ class ExperimentResult(Result):
     n_traces: int
     block_size: int
     target_fpr: float
+    confidence: float
     openings_grid: list[int]
     rules: list[Rule]
     rows: list[ExperimentRow]
@@ -82,31 +130,60 @@ class ExperimentResult(Result):
     notes: list[str] = field(default_factory=list)
 
 
-def stdlib_modules() -> list[Path]:
-    """Standard-library source files, sorted (tests, private modules, IDLE, lib2to3 and
-    installed packages left out)."""
-    root = Path(sysconfig.get_paths()["stdlib"])
+def _modules(root: Path, *, private: bool) -> list[Path]:
+    """``.py`` files under ``root``, sorted: tests, IDLE, lib2to3, caches and installed-package
+    metadata left out, and private modules and packages unless ``private``."""
     skipped = {"site-packages", "dist-packages", "idlelib", "lib2to3", "__pycache__", "turtledemo"}
-    files = []
-    for path in root.rglob("*.py"):
-        parts = path.relative_to(root).parts
-        if any(part in skipped or "test" in part for part in parts):
-            continue
-        if any(part.startswith("_") for part in parts[:-1]) or (
-            path.name.startswith("_") and path.name != "__init__.py"
-        ):
-            continue
-        files.append(path)
+
+    def kept(name: str, *, folder: bool) -> bool:
+        if name in skipped or "test" in name or name.endswith(".dist-info"):
+            return False
+        return private or not name.startswith("_") or (not folder and name == "__init__.py")
+
+    files: list[Path] = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if kept(name, folder=True)]
+        files.extend(
+            Path(folder) / name
+            for name in names
+            if name.endswith(".py") and kept(name, folder=False)
+        )
     return sorted(files)
 
 
-def module_name(path: Path) -> str:
-    """The dotted module name of a standard-library file."""
-    root = Path(sysconfig.get_paths()["stdlib"])
+def stdlib_modules() -> list[Path]:
+    """Standard-library source files, sorted (tests, private modules, IDLE, lib2to3 and
+    installed packages left out)."""
+    return _modules(Path(sysconfig.get_paths()["stdlib"]), private=False)
+
+
+def _dotted(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
+
+
+def module_name(path: Path) -> str:
+    """The dotted module name of a standard-library file."""
+    return _dotted(path, Path(sysconfig.get_paths()["stdlib"]))
+
+
+def documented_modules() -> list[tuple[str, Path]]:
+    """(dotted name, file) of every module of the standard library and of the installed
+    packages (``purelib``/``platlib``), private ones included (much documentation lives in them,
+    such as ``numpy._core``), sorted by name; the first file of a name wins."""
+    paths = sysconfig.get_paths()
+    roots = list(dict.fromkeys(Path(paths[key]) for key in ("stdlib", "purelib", "platlib")))
+    found: dict[str, Path] = {}
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in _modules(root, private=True):
+            name = _dotted(path, root)
+            if name:
+                found.setdefault(name, path)
+    return sorted(found.items())
 
 
 def module_docs(path: Path) -> tuple[str, list[str]] | None:
@@ -128,15 +205,16 @@ def module_docs(path: Path) -> tuple[str, list[str]] | None:
 
 
 def honest_traces(
-    tokenizer: Tokenizer, n: int, *, block_size: int, trace_tokens: int, seed: int
+    tokenizer: Tokenizer, n: int | None, *, block_size: int, trace_tokens: int, seed: int
 ) -> list[Trace]:
-    """``n`` honest traces (see the module docstring): one window of ``trace_tokens`` tokens of
-    a module's docstrings per trace, modules reused (at different windows) when n is large."""
+    """``n`` honest traces (see the module docstring), each from a different module, so that
+    traces are independent draws; ``None``: one per module with at least ``trace_tokens`` tokens
+    of docstrings. The trace is a window of ``trace_tokens`` tokens at a random start."""
     candidates: list[tuple[str, str, list[int]]] = []
-    paths = stdlib_modules()
-    random.Random(seed).shuffle(paths)
-    for path in paths:
-        if len(candidates) >= n:  # enough distinct modules: stop reading
+    modules = documented_modules()
+    random.Random(seed).shuffle(modules)
+    for name, path in modules:
+        if n is not None and len(candidates) >= n:  # enough modules: stop reading
             break
         docs = module_docs(path)
         if docs is None:
@@ -144,21 +222,22 @@ def honest_traces(
         module, parts = docs
         ids = tokenizer.encode("\n\n".join(parts))
         if len(ids) >= trace_tokens:
-            candidates.append((module_name(path), module, ids))
-    if not candidates:
-        raise UserError("no standard-library module has enough docstrings to build traces")
+            candidates.append((name, module, ids))
+    if n is not None and len(candidates) < n:
+        raise UserError(
+            f"--n {n}: only {len(candidates)} modules have {trace_tokens} tokens of docstrings "
+            "(one trace per module); expected at most that"
+        )
     rng = random.Random(seed)
-    rng.shuffle(candidates)
     traces = []
-    for index in range(n):
-        name, module, ids = candidates[index % len(candidates)]
+    for index, (name, module, ids) in enumerate(candidates):
         start = rng.randrange(0, len(ids) - trace_tokens + 1)
         window = ids[start : start + trace_tokens]
         blocks = [window[i : i + block_size] for i in range(0, len(window), block_size)]
         first_line = module.strip().splitlines()[0]
         answer = module.strip().split("\n\n")[0]
         prompt = f"Explain the Python module {name}: {first_line}"
-        traces.append(Trace(name, prompt, answer, blocks, index % len(candidates)))
+        traces.append(Trace(name, prompt, answer, blocks, index))
     return traces
 
 
@@ -220,24 +299,19 @@ class _Embeddings:
         return np.stack([self.vectors[tuple(b)] for b in blocks])
 
 
-def _audit_scores(
-    vectors: np.ndarray, ends: tuple[np.ndarray, np.ndarray], opened: list[int]
-) -> np.ndarray:
-    return relevance_scores(vectors[opened], ends[0], ends[1])
-
-
 @dataclass(frozen=True)
 class Audit:
-    """One simulated audit: whether two opened blocks repeat, and the opened blocks'
-    relevance."""
+    """One simulated audit: how many opened blocks repeat an earlier one, the distinct opened
+    blocks' relevance, and the audit's statistic
+    (:func:`~toksmith.accounting.coin.audit_statistic`)."""
 
-    duplicate: bool
+    repeats: int
     scores: np.ndarray
+    statistic: float
 
-    def rejects(self, threshold: float, max_flagged: int) -> bool:
-        """The decision rule: reject on a repeat, or on more than ``max_flagged`` opened blocks
-        below ``threshold``."""
-        return self.duplicate or int((self.scores < threshold).sum()) > max_flagged
+    def rejects(self, limit: float) -> bool:
+        """The decision rule: reject when the statistic is strictly above ``limit``."""
+        return self.statistic > limit
 
 
 def simulate_audit(
@@ -246,73 +320,88 @@ def simulate_audit(
     ends: tuple[np.ndarray, np.ndarray],
     k: int,
     rng: random.Random,
+    floor: float = RELEVANCE_FLOOR,
 ) -> Audit:
-    """Open k blocks of a trace as the auditor does and score them."""
+    """Open k blocks of a trace as the auditor does (:func:`~toksmith.accounting.coin.verify`)
+    and score them."""
     opened = draw_openings(len(blocks), k, rng)
-    keys = [tuple(blocks[i]) for i in opened]
-    return Audit(len(set(keys)) < len(keys), _audit_scores(vectors, ends, opened))
+    distinct, repeats = distinct_openings([tuple(blocks[i]) for i in opened])
+    scores = relevance_scores(vectors[[opened[i] for i in distinct]], ends[0], ends[1])
+    return Audit(repeats, scores, audit_statistic(scores, repeats, floor))
 
 
 @dataclass(frozen=True)
 class Rule(Result):
-    """A calibrated decision rule for k openings."""
+    """A calibrated decision rule for k openings: reject when the audit statistic is above
+    ``limit``, the order statistic of ``calibration_traces`` honest audits that leaves
+    ``exceedances_allowed`` above it (:mod:`toksmith.accounting.calibration`)."""
 
     openings: int
-    threshold: float
-    threshold_percentile: float
-    max_flagged: int
-    calibration_fpr: float
-    calibration_detection: float
+    limit: float
+    calibration_traces: int
+    exceedances_allowed: int
+    target_fpr: float
+    confidence: float
 
 
-def calibrate_rule(k: int, honest: list[Audit], inflated: list[Audit], target_fpr: float) -> Rule:
-    """The rule for k openings, chosen on calibration audits only: for each candidate
-    threshold (a percentile of honest opened-block relevance), the smallest number of flagged
-    blocks allowed that keeps the honest rejection rate ≤ ``target_fpr``; of those, the one that
-    rejects the most inflated calibration audits (ties: the lower percentile)."""
-    pooled = np.concatenate([audit.scores for audit in honest])
-    best: Rule | None = None
-    for percentile in THRESHOLD_PERCENTILES:
-        threshold = float(np.percentile(pooled, percentile))
-        for max_flagged in range(k + 1):
-            fpr = float(np.mean([audit.rejects(threshold, max_flagged) for audit in honest]))
-            if fpr <= target_fpr:
-                break
-        detection = float(np.mean([audit.rejects(threshold, max_flagged) for audit in inflated]))
-        if best is None or detection > best.calibration_detection:
-            best = Rule(k, threshold, percentile, max_flagged, fpr, detection)
-    assert best is not None
-    return best
+def calibrate_rule(k: int, honest: Sequence[Audit], target_fpr: float, confidence: float) -> Rule:
+    """The rule for k openings from one audit per independent honest calibration trace: the
+    false-positive rate on new honest traces is ≤ ``target_fpr`` with probability
+    ≥ ``confidence`` (see :mod:`toksmith.accounting.calibration`)."""
+    statistics = [audit.statistic for audit in honest]
+    limit = calibrated_limit(statistics, target_fpr, confidence)
+    allowed = allowed_exceedances(len(statistics), target_fpr, confidence)
+    assert allowed is not None  # calibrated_limit raised otherwise
+    return Rule(k, limit, len(statistics), allowed, target_fpr, confidence)
 
 
 def run_experiment(
     tokenizer: Tokenizer,
     embed: Embed,
     *,
-    n: int = 200,
+    n: int | None = None,
     rates: Sequence[float] = (0.05, 0.1, 0.2, 0.5),
     kinds: Sequence[str] = KINDS,
     openings_grid: Sequence[int] = (4, 8, 16, 32, 64),
     block_size: int = 32,
     trace_tokens: int = 1024,
     target_fpr: float = 0.01,
+    confidence: float = 0.95,
+    floor: float = RELEVANCE_FLOOR,
     udhr: str | Path | None = None,
     seed: int = 0,
-    calibration_draws: int = 20,
     progress: Progress | None = None,
     embedding_name: str = "MiniLM",
 ) -> ExperimentResult:
-    """Detection rate of each inflation kind × rate × number of openings at the calibrated
-    false-positive rate (see the module docstring)."""
-    if n < 4:
+    """Detection rate of each inflation kind × rate × number of openings under rules calibrated
+    for a false-positive rate ≤ ``target_fpr`` (see the module docstring); ``n`` honest traces,
+    one per module (``None``: every module with enough docstrings). ``floor`` is the relevance
+    floor of the audit statistic, which depends on the embedding (the default suits MiniLM)."""
+    if n is not None and n < 4:
         raise UserError(f"--n {n}: expected at least 4 traces (half calibrate, half evaluate)")
     for kind in kinds:
         if kind not in KINDS:
             raise UserError(f"unknown inflation kind {kind!r} (expected one of {', '.join(KINDS)})")
+    needed = fewest_calibration_audits(target_fpr, confidence)
+    if n is not None and (n + 1) // 2 < needed:  # checked before reading any module
+        raise UserError(
+            f"--n {n}: {(n + 1) // 2} calibration traces, but a false-positive rate ≤ "
+            f"{target_fpr:g} at {confidence:.0%} confidence needs at least {needed} (--n ≥ "
+            f"{2 * needed - 1})"
+        )
     report = progress or (lambda message, fraction: None)
+    report("reading module docstrings", 0.0)
     traces = honest_traces(
         tokenizer, n, block_size=block_size, trace_tokens=trace_tokens, seed=seed
     )
+    calibration = [i for i in range(len(traces)) if traces[i].group % 2 == 0]
+    evaluation = [i for i in range(len(traces)) if traces[i].group % 2 == 1]
+    if len(calibration) < needed:
+        raise UserError(
+            f"{len(traces)} modules have {trace_tokens} tokens of docstrings: "
+            f"{len(calibration)} calibration traces, but a false-positive rate ≤ {target_fpr:g} "
+            f"at {confidence:.0%} confidence needs at least {needed}"
+        )
     blocks_per_trace = len(traces[0].blocks)
     pool_size = max(8, int(max(rates) * blocks_per_trace) * 4)
     pools = {
@@ -323,91 +412,76 @@ def run_experiment(
         ),
     }
     embeddings = _Embeddings(tokenizer, embed)
-    report("embedding honest traces", 0.0)
+    report("embedding honest traces", 0.05)
     honest_blocks = [block for trace in traces for block in trace.blocks]
     for first in range(0, len(honest_blocks), 512):  # big batches: few compiled shapes
         embeddings.add(honest_blocks[first : first + 512])
-        report("embedding honest traces", 0.6 * min(1.0, (first + 512) / len(honest_blocks)))
+        report("embedding honest traces", 0.05 + 0.8 * min(1.0, (first + 512) / len(honest_blocks)))
     for kind, pool in pools.items():
         if kind in kinds:
             embeddings.add(pool)
-    report("embedding prompts and answers", 0.7)
+    report("embedding prompts and answers", 0.88)
     ends = np.asarray(
         embed([text for trace in traces for text in (trace.prompt, trace.answer)]),
         dtype=np.float64,
     )
-
-    def ends_of(trace_index: int) -> tuple[np.ndarray, np.ndarray]:
-        return ends[2 * trace_index], ends[2 * trace_index + 1]
+    rng = random.Random(seed + 2)
 
     def audit(trace_index: int, blocks: list[list[int]], k: int) -> Audit:
-        return simulate_audit(blocks, embeddings.of(blocks), ends_of(trace_index), k, rng)
+        ends_of = (ends[2 * trace_index], ends[2 * trace_index + 1])
+        return simulate_audit(blocks, embeddings.of(blocks), ends_of, k, rng, floor)
 
-    calibration = [i for i in range(n) if traces[i].group % 2 == 0]
-    evaluation = [i for i in range(n) if traces[i].group % 2 == 1]
-    if not calibration or not evaluation:
-        raise UserError(f"--n {n}: too few traces to keep calibration and evaluation apart")
-    rng = random.Random(seed + 2)
-    # Inflated calibration traces (every kind, the middle rate) choose the threshold only.
-    tuning_rate = sorted(rates)[len(rates) // 2]
-    tuning = [
-        (i, _inflate(traces[i], kind, tuning_rate, pools, rng))
-        for i in calibration
-        for kind in kinds
-    ]
+    # One audit per trace on both sides: traces are the independent units, the auditor's draw
+    # is part of each audit's randomness.
     rules: dict[int, Rule] = {}
-    fprs: dict[int, float] = {}
+    false_positives: dict[int, int] = {}
     for k in openings_grid:
-        honest = [
-            audit(i, traces[i].blocks, k) for i in calibration for _ in range(calibration_draws)
-        ]
-        inflated = [audit(i, blocks, k) for i, blocks in tuning]
-        rule = calibrate_rule(k, honest, inflated, target_fpr)
-        rules[k] = rule
-        held_out = [
-            audit(i, traces[i].blocks, k).rejects(rule.threshold, rule.max_flagged)
-            for i in evaluation
-            for _ in range(calibration_draws)
-        ]
-        fprs[k] = float(np.mean(held_out))
+        rules[k] = calibrate_rule(
+            k, [audit(i, traces[i].blocks, k) for i in calibration], target_fpr, confidence
+        )
+        false_positives[k] = sum(
+            audit(i, traces[i].blocks, k).rejects(rules[k].limit) for i in evaluation
+        )
     rows: list[ExperimentRow] = []
     settings = [(kind, rate) for kind in kinds for rate in rates]
     for step, (kind, rate) in enumerate(settings):
-        report(f"auditing {kind} at {rate:g}", 0.7 + 0.3 * step / len(settings))
+        report(f"auditing {kind} at {rate:g}", 0.9 + 0.1 * step / len(settings))
         inflated_traces = [(i, _inflate(traces[i], kind, rate, pools, rng)) for i in evaluation]
-        detection = {}
+        caught: dict[int, int] = {}
         for k in openings_grid:
-            rule = rules[k]
-            caught = [
-                audit(i, blocks, k).rejects(rule.threshold, rule.max_flagged)
-                for i, blocks in inflated_traces
-            ]
-            detection[k] = float(np.mean(caught))
-        needed = next((k for k in openings_grid if detection[k] >= 0.9), None)
+            caught[k] = sum(
+                audit(i, blocks, k).rejects(rules[k].limit) for i, blocks in inflated_traces
+            )
+        fewest = next((k for k in openings_grid if caught[k] >= 0.9 * len(evaluation)), None)
         for k in openings_grid:
-            rows.append(ExperimentRow(kind, rate, k, detection[k], fprs[k], needed))
+            rows.append(
+                ExperimentRow.of(
+                    kind, rate, k, caught[k], false_positives[k], len(evaluation), fewest
+                )  # fmt: skip
+            )
     report("done", 1.0)
     notes = [
-        "honest traces: standard-library docstrings as stand-ins for hidden reasoning (real "
-        f"traces are not available offline); relevance: cosine of {embedding_name} embeddings "
-        "to the "
-        "prompt, the answer and the other opened blocks, not the paper's learned matching heads",
-        "rules per number of openings k (calibration half; threshold = percentile of honest "
-        "relevance, reject above max flagged): "
-        + ", ".join(
-            f"k={k}: {r.threshold:.3f} (p{r.threshold_percentile:g}), >{r.max_flagged}"
-            for k, r in rules.items()
-        )
-        + f"; {len(calibration)} calibration and {len(evaluation)} evaluation traces (split by "
-        f"module), {blocks_per_trace} blocks of {block_size} tokens each before inflation; "
-        f"FPR measured on {calibration_draws} audits per evaluation trace",
+        "honest traces: docstrings of standard-library and installed modules, one module per "
+        "trace, as stand-ins for hidden reasoning (real traces are not available offline); "
+        f"relevance: cosine of {embedding_name} embeddings to the prompt, the answer and the "
+        "core of the opened blocks (coin.relevance_scores), not the paper's learned matching "
+        f"heads; audit statistic: shortfall below relevance {floor:g} plus {floor:g} per "
+        "repeated block (coin.audit_statistic)",
+        f"rules per number of openings k, from {len(calibration)} calibration traces (one audit "
+        f"each): reject above the limit, which leaves j calibration audits above it so that "
+        f"P(FPR > {target_fpr:g}) ≤ {1 - confidence:g}: "
+        + ", ".join(f"k={k}: {r.limit:.4f} (j={r.exceedances_allowed})" for k, r in rules.items())
+        + f"; {len(evaluation)} evaluation traces (other modules, one audit each for FPR and for "
+        f"each inflated setting), {blocks_per_trace} blocks of {block_size} tokens each before "
+        "inflation; intervals are exact (Clopper–Pearson) 95%",
         f"paper: detection success up to {PAPER_BEST_DETECTION:.1%} (CoIn, 2025), on real "
         "reasoning traces with learned matching heads: not the same setting",
     ]
     return ExperimentResult(
-        n_traces=n,
+        n_traces=len(traces),
         block_size=block_size,
         target_fpr=target_fpr,
+        confidence=confidence,
         openings_grid=list(openings_grid),
         rules=[rules[k] for k in openings_grid],
         rows=rows,

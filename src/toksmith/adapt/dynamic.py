@@ -7,9 +7,10 @@ pre-token) boundary. A merged unit stands for the exact concatenated bytes of it
 decoding is lossless. Special tokens are never merged.
 
 Deviations: the paper embeds the merged units with a hypernetwork (from "Zero-Shot Tokenizer
-Transfer"), which is out of reach here; this module only learns and applies the merges and
-measures the length reduction (merged units can be embedded with the transplant methods'
-``subword-mean``). A pair is merged only while it occurs at least ``min_count`` times in the
+Transfer"), which is out of reach here; this module learns and applies the merges and
+measures the length reduction, and :func:`toksmith.adapt.evaluate.dynamic_bits_per_byte`
+embeds the merged units of a small causal LM by ``subword-mean`` (the mean of the unit's own
+tokens) or ``omp`` instead, and scores held-out text with them. A pair is merged only while it occurs at least ``min_count`` times in the
 batch (default 2; a pair seen once saves one position but needs a new embedding). Ties are
 broken by the smaller (left, right) unit ids, so the merges are deterministic.
 """
@@ -167,6 +168,19 @@ def learn_batch_merges(
         merged_sequences.append([units[p] for p in range(start, stop) if alive[p]])
         start = stop
     return BatchMerges(merges, merged_sequences, lengths, new_bytes)
+
+
+def unit_pieces(batch: BatchMerges, vocab_size: int) -> list[list[int]]:
+    """The tokenizer ids each new unit of ``batch`` is made of, left to right (index = unit −
+    ``vocab_size``): what its embedding is built from."""
+    pieces: list[list[int]] = []
+
+    def expand(unit: int) -> list[int]:
+        return [unit] if unit < vocab_size else pieces[unit - vocab_size]
+
+    for left, right, _ in batch.merges:  # a merge only uses units made before it
+        pieces.append(expand(left) + expand(right))
+    return pieces
 
 
 def decode_units(units: Sequence[int], token_bytes: Sequence[bytes], batch: BatchMerges) -> bytes:

@@ -207,10 +207,18 @@ def _omp(builder: _Builder, match: VocabularyMatch, inputs: MethodInputs) -> Non
     chosen by orthogonal matching pursuit; the same coefficients on those tokens' old rows give
     its row. See :func:`toksmith.adapt.omp.orthogonal_matching_pursuit`.
 
+    As in the paper's code (mergekit ``tokensurgeon``): shared tokens are copied exactly before
+    this runs, the anchors are all shared tokens the donor space knows, the coefficients are
+    the plain least-squares ones on the chosen anchors (no normalisation, no constraint on
+    their sum) and the same coefficients serve input and output embeddings. k is the
+    caller's (the issue's 64; tokensurgeon's CLI default is 8).
+
     The donor space is a donor model's input embeddings (the paper's setting, a model that
-    uses the new tokenizer) or, without one, static vectors trained on the user's corpus
-    (deviation: the paper always uses a donor model). Tokens the donor space lacks keep the
-    subword-mean estimate.
+    uses the new tokenizer), or one the caller gives (``MethodInputs.donor``; for a BERT base
+    model without a donor, :func:`toksmith.adapt.static.piece_state_donor`), or, with neither,
+    static vectors trained on the user's corpus (deviation: the paper always uses a donor
+    model). Deviation: tokens the donor space lacks keep the subword-mean estimate (in the
+    paper every new token is in the donor's vocabulary, so there is no fallback).
     """
     donor, known = inputs.donor, inputs.donor_known
     if donor is None and inputs.aux is not None:

@@ -50,22 +50,28 @@ def orthogonal_matching_pursuit(
     *,
     batch_size: int = 256,
     tolerance: float = 1e-6,
+    normalize_atoms: bool = True,
     progress: Progress | None = None,
 ) -> OmpSolution:
     """OMP (Pati, Rezaiifar & Krishnaprasad 1993) of every row of ``targets`` [n, d] over the
     rows ("atoms") of ``dictionary`` [m, d], with ``k`` atoms each.
 
     Each step picks, for every target at once, the atom most correlated with the residual
-    (correlation divided by the atom's norm, so atoms need not be normalised), then re-solves
+    (correlation divided by the atom's norm, so atoms need not be normalised; with
+    ``normalize_atoms=False`` the raw inner product, as the paper's code does), then re-solves
     the least-squares coefficients on all chosen atoms through their Gram matrix (normal
     equations in float64 with a 1e-9 relative ridge, for near-duplicate atoms). A target whose
     residual falls below ``tolerance`` × its norm stops there. The cost is dominated by one
     [batch, d] × [d, m] product per step: O(n · m · d · k) multiply-adds; memory is
     O(batch · m + m · d).
 
-    Deviation from the OMP paper's code (mergekit ``tokensurgeon``): targets are processed in
-    batches with a vectorised Gram update instead of one scikit-learn OMP per token; the result
-    is the same greedy selection.
+    Compared with the OMP paper's code (mergekit ``tokensurgeon``, ``batch_omp``): it also
+    batches the targets, but keeps an incremental QR of the chosen atoms and selects by the raw
+    inner product ``|<r, a>|`` (donor rows are not normalised); here the least squares go
+    through the Gram matrix (same coefficients up to rounding) and selection is by default by
+    the normalised correlation of textbook OMP. Both give the same atoms when the atoms have
+    equal norms. The paper's code has no early stop; a target matched exactly here keeps zero
+    coefficients for the rest.
     """
     if k < 1:
         raise UserError(f"k must be at least 1, got {k}")
@@ -79,7 +85,9 @@ def orthogonal_matching_pursuit(
     residual_norm = np.zeros(n, dtype=np.float32)
     norms = np.linalg.norm(atoms, axis=1)
     inverse_norms = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-30), 0.0).astype(np.float32)
-    # Correlations are taken with the normalised atoms; the least squares use the raw ones.
+    if not normalize_atoms:  # the paper's code: raw inner products
+        inverse_norms = (norms > 0).astype(np.float32)
+    # Correlations are taken with the (by default normalised) atoms; least squares use the raw.
     atoms_t = np.ascontiguousarray((atoms * inverse_norms[:, None]).T)
     for start in range(0, n, batch_size):
         stop = min(n, start + batch_size)

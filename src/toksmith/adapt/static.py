@@ -1,4 +1,6 @@
-"""Static token vectors trained here on the user's corpus: PPMI + truncated SVD.
+"""Token vectors for the auxiliary (FOCUS) and donor (OMP) spaces: PPMI + truncated SVD static
+vectors trained here on the user's corpus, and a BERT base model's own contextual reading of
+each new token's old pieces (:func:`piece_state_donor`).
 
 The auxiliary space FOCUS needs offline (and a donor space for OMP when no donor model is
 given). FOCUS trains fastText skip-gram vectors on target-language text tokenized by the new
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sparse
@@ -23,6 +26,10 @@ from scipy.sparse.linalg import svds
 
 from toksmith.errors import UserError
 from toksmith.tokenizers import Tokenizer
+
+if TYPE_CHECKING:
+    from toksmith.adapt.vocab import VocabularyMatch
+    from toksmith.models import ModelFolder
 
 
 @dataclass
@@ -101,3 +108,41 @@ def train_static_vectors(
     vectors = np.zeros((vocab, rank), dtype=np.float32)
     vectors[seen] = reduced
     return StaticVectors(vectors, known, total)
+
+
+def piece_state_donor(
+    base: ModelFolder, match: VocabularyMatch, *, layer: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """An OMP donor space for a BERT base model when no donor model knows the new vocabulary:
+    each new token's old pieces (greedy longest match on the old surfaces, so a continuation
+    ``##ization`` is read as continuation pieces, a word start as a word start) fed to the
+    base model alone between ``[CLS]``/``[SEP]``, and the mean of those pieces' hidden states
+    after ``layer`` layers (:func:`toksmith.models.bert.piece_states`). Shared tokens get the
+    reading of their own single piece. Returns ``vectors`` [new vocab, hidden] and ``known``
+    (False for tokens without surface or without any old piece).
+
+    Why this is a donor in the sense of "Training-Free Tokenizer Transplantation via
+    Orthogonal Matching Pursuit" (Goddard & Fernandes Neto, 2025): there, a second model whose
+    tokenizer has the new tokens gives one row per new and shared token, and OMP finds which
+    shared tokens span a new one there. No model trained on a vocabulary made here exists
+    offline; the base model's own contextual state of a new token's pieces is a vector for
+    every new and shared token that already mixes the pieces by attention, so OMP over it picks
+    anchors by what the model makes of the whole word, not by spelling. Deviation: the donor
+    is built from the base model (its embeddings pass through its layers), not from an
+    independently trained model. At layer 0 (the embedding output) it is close to the
+    subword-mean of the LayerNorm'd rows, and OMP mostly reconstructs subword-mean; the
+    default layer 4 was chosen for all-MiniLM-L6-v2 on a development split
+    (``benchmarks/adapt_quality.py``, README).
+    """
+    from toksmith.adapt.vocab import decompose
+    from toksmith.models.bert import piece_states
+
+    size = len(match.new_surfaces)
+    pieces: list[list[int]] = []
+    for surface in match.new_surfaces:
+        pieces.append(decompose(surface, match.old_index) if surface is not None else [])
+    states = piece_states(base, pieces, layer=layer)
+    known = np.asarray([bool(p) for p in pieces], dtype=bool)
+    vectors = np.zeros((size, states.shape[1]), dtype=np.float32)
+    vectors[known] = states[known]
+    return vectors, known

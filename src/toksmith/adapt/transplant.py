@@ -208,10 +208,15 @@ def transplant(
     corpus_texts: Sequence[str] | None = None,
     corpus: str | None = None,
     embed_texts: TextEmbedder | None = None,
+    donor_layer: int | None = None,
     progress: Progress | None = None,
 ) -> TransplantResult:
     """Transplant the model folder ``model`` to ``tokenizer`` with ``method`` and write the new
-    model folder ``output`` (which must not exist; nothing is left behind on failure)."""
+    model folder ``output`` (which must not exist; nothing is left behind on failure).
+
+    ``donor_layer``: for OMP without a donor model, use the base model's own hidden states of
+    each new token's old pieces after that many layers as the donor space
+    (:func:`toksmith.adapt.static.piece_state_donor`; BERT base models only)."""
     from toksmith.models import load_model, save_model
 
     started = time.perf_counter()
@@ -223,6 +228,9 @@ def transplant(
     base = load_model(model)
     new_tokenizer = load_new_tokenizer(tokenizer, base.architecture)
     donor_model = load_model(donor) if donor is not None else None
+    space = None
+    if donor_layer is not None:
+        space = _piece_state_space(base, donor_layer, method, donor)
     match, recipe = plan_transplant(
         base,
         new_tokenizer,
@@ -231,6 +239,7 @@ def transplant(
         donor=donor_model,
         corpus_texts=corpus_texts,
         embed_texts=embed_texts,
+        donor_space=space,
         progress=progress,
     )
     weights = transplant_weights(base, match, recipe)
@@ -261,9 +270,33 @@ def transplant(
         rows_by_method=rows,
         elapsed_s=time.perf_counter() - started,
         warnings=warnings,
-        donor=str(donor) if donor is not None else None,
+        donor=str(donor)
+        if donor is not None
+        else (
+            f"base model's piece states, layer {donor_layer}" if donor_layer is not None else None
+        ),
         corpus=corpus,
     )
+
+
+def _piece_state_space(
+    base: ModelFolder, layer: int, method: str, donor: object
+) -> Callable[[VocabularyMatch], tuple[np.ndarray, np.ndarray]]:
+    from toksmith.adapt.static import piece_state_donor
+
+    if method != "omp":
+        raise UserError(f"--donor-layer is for --method omp, not {method}")
+    if donor is not None:
+        raise UserError("--donor-layer and --donor both name OMP's donor space: give one")
+    if base.architecture != "bert":
+        raise UserError(
+            f"--donor-layer reads a BERT model's hidden states; the base model is a "
+            f"{base.architecture} model"
+        )
+    layers = int(base.config.get("num_hidden_layers", 0))
+    if not 0 <= layer <= layers:
+        raise UserError(f"--donor-layer {layer}: expected 0 to {layers} (the model's layers)")
+    return lambda match: piece_state_donor(base, match, layer=layer)
 
 
 def text_donor_space(

@@ -73,9 +73,18 @@ def _register_transplant(subcommands: argparse._SubParsersAction) -> None:
         help="omp: a donor model folder whose vocabulary knows the new tokens",
     )
     parser.add_argument(
+        "--donor-layer",
+        type=int_in_range(0, 1000),
+        metavar="L",
+        help="omp without --donor, BERT models: the donor space is the base model's own hidden "
+        "state after L layers of each new token's old pieces (4 for all-MiniLM-L6-v2, chosen "
+        "on a development split; see the README)",
+    )
+    parser.add_argument(
         "--corpus",
         metavar="PATH",
-        help="focus (and omp without --donor): text to train static token vectors on",
+        help="focus (and omp without --donor or --donor-layer): text to train static token "
+        "vectors on",
     )
     parser.add_argument(
         "--max-texts",
@@ -113,6 +122,7 @@ def run_transplant(args: argparse.Namespace) -> int:
             args.method,
             k=args.k,
             donor=args.donor,
+            donor_layer=args.donor_layer,
             corpus_texts=texts,
             corpus=args.corpus,
             progress=update,

@@ -456,8 +456,8 @@ def _register_sticky(audit_subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", choices=("paper", "budget"), default="paper",
                         help="paper: the paper's parameters (5 scoring pairs, 250 verification "
                         "pairs, 1..8 insertions; about a day on 2 cores for a full run); budget: "
-                        "1 scoring pair, 16 verification pairs at 1,2,4,8 insertions (a full "
-                        "MiniLM run in about an hour). Default paper")  # fmt: skip
+                        "2 scoring pairs at 8 insertions, 32 verification pairs at 1,2,4,8 "
+                        "insertions (a full MiniLM run within an hour). Default paper")  # fmt: skip
     parser.add_argument("--verify-pairs", type=int_in_range(1, 100_000), metavar="N",
                         help="verification pairs (overrides the preset)")  # fmt: skip
     parser.add_argument("--shortlist", type=float_in_range(0, 100, low_open=True), metavar="PCT",

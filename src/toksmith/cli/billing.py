@@ -83,17 +83,18 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         help="seed of the auditor's draw (default: system randomness)",
     )
     verify.add_argument(
-        "--threshold",
+        "--floor",
         type=float_in_range(-1.0, 1.0),
         default=None,
-        help="relevance below which an opened block is flagged",
+        help="relevance below which an opened block counts against the bill (default 0.15, "
+        "the floor the limits were calibrated with)",
     )
     verify.add_argument(
-        "--max-flagged",
-        type=int_in_range(0),
+        "--limit",
+        type=float_in_range(0.0),
         default=None,
-        metavar="N",
-        help="most flagged openings accepted (default from the calibration)",
+        help="largest audit statistic accepted: shortfall below the floor plus the floor per "
+        "repeated block (default: calibrated for the number of openings)",
     )
     add_one_tokenizer_option(verify, default="o200k_base")
     add_errors_option(verify)
@@ -110,8 +111,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     experiment.add_argument(
         "--n",
         type=int_in_range(4, 100_000),
-        default=200,
-        help="honest traces (half calibrate, half evaluate; default 200)",
+        default=None,
+        help="honest traces, one per module (half calibrate, half evaluate; default: every "
+        "module with enough docstrings; FPR ≤ 1%% at 95%% confidence needs ≥ 597)",
     )
     experiment.add_argument("--kinds", default="duplicate,random,unrelated,python-source",
                             help="inflation kinds, comma-separated (default: all four)")  # fmt: skip
@@ -216,8 +218,8 @@ def run_verify(args: argparse.Namespace) -> int:
         commitment, provider.open, tokenizer, prompt, answer,
         fingerprint_embed=fingerprint, relevance_embed=minilm_sentence_embedder(),
         openings=args.openings, seed=args.seed, claimed_tokens=args.claimed,
-        threshold=args.threshold,
-        max_flagged=args.max_flagged,
+        floor=coin.RELEVANCE_FLOOR if args.floor is None else args.floor,
+        limit=args.limit,
     )  # fmt: skip
     if result.failed_check is not None:
         raise UserError(f"commitment {args.commitment} {result.verdict}")

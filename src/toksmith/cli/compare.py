@@ -9,6 +9,7 @@ from toksmith.cli.common import (
     add_errors_option,
     add_output_options,
     add_tokenizer_option,
+    float_in_range,
     progress_bar,
 )
 from toksmith.cluster.engine import add_cluster_option
@@ -30,6 +31,15 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--corpus", metavar="PATH", help="file, folder, glob or - (stdin)")
     parser.add_argument("--reference", metavar="LANG", help="language premiums are relative to")
     parser.add_argument("--languages", metavar="LIST", help="comma-separated languages to keep")
+    parser.add_argument(
+        "--memory",
+        metavar="MIB",
+        type=float_in_range(0),
+        default=None,
+        help="measure the tokenizers in groups that hold at most about MIB MiB of vocabularies, "
+        "one pass over the corpus each (default 600; 0: one pass, all loaded at once: faster, "
+        "more memory); the numbers are the same",
+    )
     add_errors_option(parser)
     add_output_options(parser, tuple(FORMATS))
     add_cluster_option(parser)
@@ -75,6 +85,7 @@ def run_compare(args: argparse.Namespace) -> int:
                 errors=args.errors,
                 languages=languages,
                 progress=update,
+                memory_mib=float("inf") if args.memory == 0 else args.memory,
             )
     emit(render_compare(result, args.format), args.output)
     return 0

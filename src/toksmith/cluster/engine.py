@@ -169,12 +169,21 @@ def worker_count(client: Any) -> int:
 def worker_name() -> str:
     """The address of the Dask worker running the current task (``this process`` outside
     one), for messages."""
+    worker = current_worker()
+    return str(worker.address) if worker is not None else "this process"
+
+
+_run_worker: Any = None  # the worker of a ``client.run`` call, where get_worker() has none
+
+
+def current_worker() -> Any:
+    """The Dask worker this code runs in (a task, or a :func:`prepare_workers` call), or None."""
     try:
         from distributed import get_worker
 
-        return str(get_worker().address)
+        return get_worker()
     except (ImportError, ValueError):
-        return "this process"
+        return _run_worker
 
 
 def worker_spec(spec: str) -> str:
@@ -191,6 +200,25 @@ def worker_spec(spec: str) -> str:
         return f"{prefix}:{os.path.abspath(path)}" if path.exists() else spec
     path = Path(spec).expanduser()
     return os.path.abspath(path) if path.exists() else spec
+
+
+def prepare_workers(client: Any, prepare: Callable[..., Any], *args: Any) -> None:
+    """Run ``prepare(*args)`` on every worker at once (loading tokenizers and starting their
+    engines) before any task, so that no worker pays it inside the run; a failure is the
+    worker's one-line error. Inside ``prepare``, :func:`current_worker` is the worker."""
+    try:
+        client.run(_as_worker, prepare, *args)
+    except BaseException as error:
+        raise _one_line(error) from None
+
+
+def _as_worker(prepare: Callable[..., Any], *args: Any, dask_worker: Any = None) -> None:
+    global _run_worker
+    _run_worker = dask_worker  # Dask passes the worker to a ``client.run`` function asking for it
+    try:
+        prepare(*args)
+    finally:
+        _run_worker = None
 
 
 def run_tasks(

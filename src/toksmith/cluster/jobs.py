@@ -22,9 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from toksmith.cluster.engine import DEFAULT_TIMEOUT_S, connect, run_tasks, worker_count, worker_spec
+from toksmith.cluster.engine import (
+    DEFAULT_TIMEOUT_S,
+    connect,
+    prepare_workers,
+    run_tasks,
+    worker_count,
+    worker_spec,
+)
 from toksmith.cluster.shards import plan_shards
-from toksmith.cluster.tasks import Task, TaskResult, run_task
+from toksmith.cluster.tasks import Task, TaskResult, prepare_worker, run_task
 from toksmith.corpus import corpus_files
 from toksmith.corpus.read import REPLACEMENT_BYTES, Errors
 from toksmith.errors import UserError
@@ -97,6 +104,7 @@ def compare_on_cluster(
     else:
         files = {"all": corpus_files(source)}
     with connect(cluster, timeout_s) as client:
+        prepare_workers(client, prepare_worker, worker_specs, special, engine)
         size = shard_bytes or shard_size(_total_bytes(files), worker_count(client))
         tasks = [
             Task(
@@ -141,6 +149,7 @@ def count_on_cluster(
     tokenizers, worker_specs, engine = _tokenizers_and_specs(specs, special)
     files = corpus_files(source)
     with connect(cluster, timeout_s) as client:
+        prepare_workers(client, prepare_worker, worker_specs, special, engine)
         size = shard_bytes or shard_size(_total_bytes({"all": files}), worker_count(client))
         tasks = [
             Task("count", shards, worker_specs, special, errors, engine)

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toksmith.cluster.engine import worker_name
+from toksmith.cluster.engine import current_worker, worker_name
 from toksmith.cluster.shards import Shard, iter_shard_segments
 from toksmith.corpus.read import Errors, ReadStats
 from toksmith.errors import UserError
 from toksmith.metrics.compare import WordLengthCache, measure_partial
 from toksmith.metrics.count import count_partial
 from toksmith.tokenizers import Tokenizer, load_tokenizer
+from toksmith.tokenizers.fast import LazyEngine
 
 SLOW_ENV = "TOKSMITH_CLUSTER_TEST_TASK_DELAY_S"
 """Test-only hook: a worker sleeps this many seconds before each task (how the tests make
@@ -69,7 +70,7 @@ def run_task(task: Task) -> TaskResult:
     stats = ReadStats()
     counter = [0]
     texts = _texts(task, stats, counter)
-    tokenizers = load_worker_tokenizers(task.specs, task.special, task.engine)
+    tokenizers = worker_tokenizers(task.specs, task.special, task.engine)
     fallbacks_before = [t.fast_fallbacks for t in tokenizers]
     if task.kind == "compare":
         key = (task.specs, task.special, task.engine)
@@ -126,12 +127,10 @@ def fit_encoders_to_worker() -> None:
     _fitted = True
     import multiprocessing
 
-    try:
-        from distributed import get_worker
-
-        threads = int(get_worker().state.nthreads)
-    except (ImportError, ValueError, AttributeError):
+    worker = current_worker()
+    if worker is None:
         return
+    threads = int(worker.state.nthreads)
     if multiprocessing.parent_process() is None:
         return  # not a worker process of its own
     os.environ.setdefault("RAYON_NUM_THREADS", str(threads))
@@ -141,6 +140,31 @@ def fit_encoders_to_worker() -> None:
     # Their thread pools are made on first use from these module values.
     tiktoken_ranks._WORKERS = threads
     sentencepiece_model._WORKERS = threads
+
+
+def worker_tokenizers(
+    specs: tuple[str, ...], special: str, engine: str = "auto"
+) -> list[Tokenizer]:
+    """Load ``specs`` in this worker process and start their fast engines now, in this
+    thread: a worker's task is a shard of megabytes, so the engine is always worth starting,
+    and starting it in a background thread (as one process does after
+    :data:`toksmith.tokenizers.fast.START_AFTER_CHARS`) would run a second busy thread in a
+    worker that Dask gave one core. The client calls this on every worker before the tasks
+    (so no worker pays it inside the run, and load errors come first); tasks call it again,
+    which costs nothing once done."""
+    fit_encoders_to_worker()
+    tokenizers = load_worker_tokenizers(specs, special, engine)
+    for tokenizer in tokenizers:
+        lazy = tokenizer.fast_engine
+        if isinstance(lazy, LazyEngine) and not lazy.started:
+            lazy.start()  # a failed build leaves the vendor engine serving, as in one process
+    return tokenizers
+
+
+def prepare_worker(specs: tuple[str, ...], special: str, engine: str = "auto") -> None:
+    """:func:`worker_tokenizers`, run on every worker by the client (returns nothing: the
+    tokenizers stay in the worker)."""
+    worker_tokenizers(specs, special, engine)
 
 
 def load_worker_tokenizers(

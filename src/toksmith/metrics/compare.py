@@ -37,7 +37,7 @@ from toksmith.corpus import (
     iter_segments,
     open_parallel,
 )
-from toksmith.corpus.read import Errors
+from toksmith.corpus.read import Errors, corpus_files
 from toksmith.errors import UserError
 from toksmith.metrics import formulas
 from toksmith.metrics.parity import add_parity
@@ -48,6 +48,18 @@ from toksmith.tokenizers import Tokenizer
 
 BATCH_BYTES = 1 << 20
 WORD_CACHE_LIMIT = 500_000  # distinct words remembered per tokenizer before the cache resets
+
+GROUP_MEMORY_MIB = 600.0
+"""What the tokenizers that encode at the same time may hold, by :func:`estimated_mib`, when
+the corpus can be read again. Many large vocabularies (``-t all``: 18 of them, about 2.4 GiB
+with their fast engines) are then measured in groups, one pass over the corpus per group,
+each group's vocabularies loaded for its pass and released after it
+(:meth:`toksmith.tokenizers.Tokenizer.release`); every figure is the same as in one pass."""
+
+GROUP_MIN_BYTES = 1_000_000
+"""Corpora smaller than this are measured in one pass whatever the tokenizers hold: no fast
+engine starts on so little text (``toksmith.tokenizers.fast.START_AFTER_CHARS``), so the
+caller's loaded tokenizers are all the memory there is, and reloading them would only cost."""
 
 UNKNOWN_WARN_SHARE = 0.05
 """Above this share of unknown tokens a tokenizer × language is flagged and never called the
@@ -482,6 +494,42 @@ def _without_replacement_excess(rows: list[MetricRow], excess_bytes: int) -> lis
     return fixed
 
 
+VENDOR_KIB_PER_ID = {"hf": 1.0, "tiktoken": 0.45, "tekken": 0.45}
+"""What a vendor's objects hold per id of the vocabulary, measured on the built-ins (an HF
+tokenizer.json also keeps its parsed JSON: DeepSeek 126 MiB for 129,280 ids; o200k_base 77 MiB
+for 200,019); other backends (SentencePiece) 0.3."""
+FAST_ENGINE_KIB_PER_ID = 1.3
+"""A fast engine per id, with the transient of building it (one at a time): o200k_base 122 MiB
+built, Llama 3's through the tokenizer.json reader 66 MiB built and 150 MiB more while it
+builds."""
+
+
+def estimated_mib(tokenizer: Tokenizer) -> float:
+    """A rough estimate, in MiB, of the memory a loaded tokenizer holds while it encodes:
+    16 MiB, and per id :data:`VENDOR_KIB_PER_ID` for its vendor's objects and
+    :data:`FAST_ENGINE_KIB_PER_ID` for a fast engine."""
+    kib_per_id = VENDOR_KIB_PER_ID.get(tokenizer.backend, 0.3)
+    if getattr(tokenizer, "fast_engine", None) is not None:
+        kib_per_id += FAST_ENGINE_KIB_PER_ID
+    return 16.0 + tokenizer.vocab_size * kib_per_id / 1024
+
+
+def memory_groups(tokenizers: Sequence[Tokenizer], budget_mib: float) -> list[list[int]]:
+    """Positions of ``tokenizers`` in consecutive groups whose :func:`estimated_mib` add up
+    to at most ``budget_mib`` (a tokenizer over the budget alone is a group of one)."""
+    groups: list[list[int]] = []
+    total = 0.0
+    for position, tokenizer in enumerate(tokenizers):
+        size = estimated_mib(tokenizer)
+        if groups and total + size <= budget_mib:
+            groups[-1].append(position)
+            total += size
+        else:
+            groups.append([position])
+            total = size
+    return groups
+
+
 def compare_corpus(
     tokenizers: Sequence[Tokenizer],
     source: str | Path,
@@ -491,6 +539,7 @@ def compare_corpus(
     progress: Progress | None = None,
     languages: Sequence[str] | None = None,
     confine_to: str | Path | None = None,
+    memory_mib: float | None = None,
 ) -> CompareResult:
     """Measure every tokenizer on ``source``.
 
@@ -505,12 +554,118 @@ def compare_corpus(
     The work is three steps that :mod:`toksmith.cluster` also runs on many machines:
     :func:`plan_languages` (what is read as which language), :func:`measure_partial` per
     stretch of text, and :func:`finish_compare` on the merged partials.
+
+    Memory: when the tokenizers would hold more than ``memory_mib`` (default
+    :data:`GROUP_MEMORY_MIB`) at once and the corpus can be read again (not ``-``), they are
+    measured in groups (:func:`memory_groups`), one pass over the corpus each, and each
+    group's vocabularies are released after its pass; the result is the same.
     """
     plan = plan_languages(
         tokenizers, source, reference=reference, errors=errors, languages=languages,
         confine_to=confine_to,
     )  # fmt: skip
     stats = ReadStats()
+    budget = GROUP_MEMORY_MIB if memory_mib is None else memory_mib
+    groups = memory_groups(tokenizers, budget) if str(source) != "-" else []
+    if len(groups) > 1 and _corpus_bytes(source, plan, confine_to) >= GROUP_MIN_BYTES:
+        partials = _measure_in_groups(
+            tokenizers, groups, source, plan, errors, progress, confine_to, stats
+        )
+    else:
+        partials = _measure(tokenizers, source, plan, errors, progress, confine_to, stats)
+    return finish_compare(tokenizers, source, plan, partials, stats.replaced_bytes)
+
+
+def _measure_in_groups(
+    tokenizers: Sequence[Tokenizer],
+    groups: list[list[int]],
+    source: str | Path,
+    plan: LanguagePlan,
+    errors: Errors,
+    progress: Progress | None,
+    confine_to: str | Path | None,
+    stats: ReadStats,
+) -> dict[str, tuple[ComparePartial, int]]:
+    """:func:`_measure` one group of tokenizers at a time (tokenizer-major passes over the
+    corpus), each group's vocabularies released after its pass; the partials put back in
+    the order of ``tokenizers``. Text figures and read statistics come from the first pass
+    (every pass reads the same text)."""
+    for position in (p for group in groups[1:] for p in group):
+        tokenizers[position].release()  # loaded by the caller, needed only in a later pass
+    _return_freed_memory()
+    merged: dict[str, tuple[ComparePartial, int]] = {}
+    for number, group in enumerate(groups):
+        members = [tokenizers[position] for position in group]
+        group_progress = _group_progress(progress, number, len(groups)) if progress else None
+        pass_stats = stats if number == 0 else ReadStats()
+        found = _measure(members, source, plan, errors, group_progress, confine_to, pass_stats)
+        for language, (partial, excess) in found.items():
+            if language not in merged:
+                slots: list[TokenizerPartial] = [TokenizerPartial(0, np.zeros(0, np.int64))]
+                merged[language] = (replace(partial, tokenizers=slots * len(tokenizers)), excess)
+            whole = merged[language][0]
+            for position, tokenizer_partial in zip(group, partial.tokenizers, strict=True):
+                whole.tokenizers[position] = tokenizer_partial
+        if number < len(groups) - 1:
+            for tokenizer in members:
+                _keep_what_finishing_reads(tokenizer)
+                tokenizer.release()
+            _return_freed_memory()
+    return merged
+
+
+def _corpus_bytes(source: str | Path, plan: LanguagePlan, confine_to: str | Path | None) -> int:
+    """The size of the corpus files (0 when they cannot be listed: reading then says why)."""
+    if plan.parallel is not None:
+        return sum(plan.parallel.files[language].stat().st_size for language in plan.languages)
+    try:
+        return sum(path.stat().st_size for path in corpus_files(source, confine_to=confine_to))
+    except (UserError, OSError):
+        return 0
+
+
+def _group_progress(progress: Progress, number: int, count: int) -> Progress:
+    def report(label: str, share: float) -> None:
+        overall = -1.0 if share < 0 else (number + share) / count
+        progress(f"{label} (tokenizer group {number + 1} of {count})", overall)
+
+    return report
+
+
+def _keep_what_finishing_reads(tokenizer: Tokenizer) -> None:
+    """Compute (and cache) what :func:`finish_compare` reads from a tokenizer's vocabulary,
+    so finishing after its release does not load it again."""
+    _partial_mask(tokenizer, tokenizer.vocab_size)
+    _ = tokenizer.unknown_ids, tokenizer.byte_fallback_ids
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed by released vocabularies back to the system (glibc keeps freed
+    blocks of native libraries in the process otherwise); nothing where there is no glibc."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = getattr(libc, "malloc_trim", None)
+    except OSError:
+        trim = None
+    if trim is not None:
+        trim(0)
+
+
+def _measure(
+    tokenizers: Sequence[Tokenizer],
+    source: str | Path,
+    plan: LanguagePlan,
+    errors: Errors,
+    progress: Progress | None,
+    confine_to: str | Path | None,
+    stats: ReadStats,
+) -> dict[str, tuple[ComparePartial, int]]:
+    """The partial of each language of ``plan`` for ``tokenizers``, in one pass over the
+    corpus, with the bytes replacing invalid UTF-8 added to each."""
     partials: dict[str, tuple[ComparePartial, int]] = {}
     if plan.parallel is not None:
         total_bytes = (
@@ -547,7 +702,7 @@ def compare_corpus(
         )
         partial = measure_partial(tokenizers, texts, on_batch=on_batch)
         partials["all"] = (partial, stats.replacement_excess_bytes)
-    return finish_compare(tokenizers, source, plan, partials, stats.replaced_bytes)
+    return partials
 
 
 @dataclass

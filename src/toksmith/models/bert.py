@@ -159,8 +159,7 @@ def _activation(name: str):  # type: ignore[no-untyped-def]
     raise UserError(f"hidden_act {name!r} is not supported (expected gelu, gelu_new or relu)")
 
 
-@partial(jax.jit, static_argnames=("layers", "heads", "eps", "act", "prefix"))
-def _encode(
+def _hidden_states(
     params: dict[str, jax.Array],
     ids: jax.Array,
     mask: jax.Array,
@@ -171,8 +170,9 @@ def _encode(
     act: str,
     prefix: str,
 ) -> jax.Array:
-    """Mean-pooled, L2-normalised sentence embeddings ``[batch, hidden]`` for padded ``ids``
-    ``[batch, length]`` with attention ``mask`` (1 for real tokens)."""
+    """The hidden states ``[batch, length, hidden]`` after the embeddings and the first
+    ``layers`` layers, for padded ``ids`` ``[batch, length]`` with attention ``mask`` (1 for
+    real tokens)."""
     p = {key[len(prefix) :]: value for key, value in params.items()}
     batch, length = ids.shape
     x = (
@@ -215,11 +215,53 @@ def _encode(
             p[layer + "output.LayerNorm.bias"],
             eps,
         )
+    return x
+
+
+@partial(jax.jit, static_argnames=("layers", "heads", "eps", "act", "prefix"))
+def _encode(
+    params: dict[str, jax.Array],
+    ids: jax.Array,
+    mask: jax.Array,
+    *,
+    layers: int,
+    heads: int,
+    eps: float,
+    act: str,
+    prefix: str,
+) -> jax.Array:
+    """Mean-pooled, L2-normalised sentence embeddings ``[batch, hidden]`` for padded ``ids``
+    ``[batch, length]`` with attention ``mask`` (1 for real tokens)."""
+    x = _hidden_states(
+        params, ids, mask, layers=layers, heads=heads, eps=eps, act=act, prefix=prefix
+    )
     # sentence-transformers Pooling (mean) then Normalize.
     weights = mask[:, :, None].astype(x.dtype)
     pooled = (x * weights).sum(1) / jnp.maximum(weights.sum(1), 1e-9)
     norm = jnp.sqrt((pooled**2).sum(-1, keepdims=True))
     return pooled / jnp.maximum(norm, 1e-12)
+
+
+@partial(jax.jit, static_argnames=("layers", "heads", "eps", "act", "prefix"))
+def _pooled_states(
+    params: dict[str, jax.Array],
+    ids: jax.Array,
+    mask: jax.Array,
+    pool: jax.Array,
+    *,
+    layers: int,
+    heads: int,
+    eps: float,
+    act: str,
+    prefix: str,
+) -> jax.Array:
+    """The mean of the hidden states after ``layers`` layers over the positions where
+    ``pool`` is 1, ``[batch, hidden]`` (not normalised)."""
+    x = _hidden_states(
+        params, ids, mask, layers=layers, heads=heads, eps=eps, act=act, prefix=prefix
+    )
+    weights = pool[:, :, None].astype(x.dtype)
+    return (x * weights).sum(1) / jnp.maximum(weights.sum(1), 1e-9)
 
 
 def _check_pooling(model: ModelFolder) -> None:
@@ -246,22 +288,35 @@ def encoder_params(model: ModelFolder) -> dict[str, jax.Array]:
 
 
 def sentence_embeddings(
-    model: ModelFolder, texts: Sequence[str], batch_size: int = 64
+    model: ModelFolder,
+    texts: Sequence[str],
+    batch_size: int = 64,
+    *,
+    params: dict[str, jax.Array] | None = None,
+    length_bucket: int = LENGTH_BUCKET,
 ) -> np.ndarray:
     """L2-normalised sentence embeddings ``[len(texts), hidden]`` (float32) of a BERT model
     folder: the encoder over :func:`encoder_inputs`, mean pooling over the attention mask,
-    then normalisation, as sentence-transformers computes them for all-MiniLM-L6-v2."""
+    then normalisation, as sentence-transformers computes them for all-MiniLM-L6-v2.
+
+    ``params``: :func:`encoder_params` of ``model`` already built (callers embedding many
+    batches build them once); ``length_bucket``: inputs are padded to a multiple of it (a
+    smaller one wastes less compute on padding but compiles more shapes; padding is masked, so
+    the embeddings do not depend on it beyond float32 rounding)."""
     if model.architecture != "bert":
         raise UserError(f"sentence embeddings need a BERT model, not a {model.architecture} one")
     if batch_size < 1:
         raise UserError(f"batch size {batch_size}: expected at least 1")
+    if length_bucket < 1:
+        raise UserError(f"length bucket {length_bucket}: expected at least 1")
     _check_pooling(model)
     inputs = encoder_inputs(model, texts)
     hidden = int(model.config["hidden_size"])
     result = np.zeros((len(inputs), hidden), dtype=np.float32)
     if not inputs:
         return result
-    params = encoder_params(model)
+    if params is None:
+        params = encoder_params(model)
     prefix = model.input_embedding_key[: -len("embeddings.word_embeddings.weight")]
     settings = {
         "layers": int(model.config["num_hidden_layers"]),
@@ -278,7 +333,7 @@ def sentence_embeddings(
     for first in range(0, len(order), height):
         rows = order[first : first + height]
         longest = max(len(inputs[i]) for i in rows)
-        length = min(positions, -(-longest // LENGTH_BUCKET) * LENGTH_BUCKET)
+        length = min(positions, -(-longest // length_bucket) * length_bucket)
         ids = np.full((height, length), pad_id, dtype=np.int32)
         mask = np.zeros((height, length), dtype=np.int32)
         for row, index in enumerate(rows):
@@ -286,4 +341,50 @@ def sentence_embeddings(
             mask[row, : len(inputs[index])] = 1
         embedded = _encode(params, jnp.asarray(ids), jnp.asarray(mask), **settings)
         result[rows] = np.asarray(embedded)[: len(rows)]
+    return result
+
+
+def piece_states(
+    model: ModelFolder, pieces: Sequence[Sequence[int]], *, layer: int, batch_size: int = 256
+) -> np.ndarray:
+    """For each id sequence of ``pieces``, read alone between the tokenizer's special tokens
+    (``[CLS] … [SEP]``), the mean of its own positions' hidden states after ``layer`` layers
+    (0: the embedding output), ``[len(pieces), hidden]`` float32, not normalised. An empty
+    sequence gives zeros. Meant for short sequences (e.g. a word's pieces); longer ones are
+    cut to :func:`max_sequence_length`."""
+    if model.architecture != "bert":
+        raise UserError(f"piece states need a BERT model, not a {model.architecture} one")
+    layers = int(model.config["num_hidden_layers"])
+    if not 0 <= layer <= layers:
+        raise UserError(f"layer {layer}: expected 0 to {layers}")
+    before, after = special_template(model)
+    room = max_sequence_length(model) - len(before) - len(after)
+    hidden = int(model.config["hidden_size"])
+    result = np.zeros((len(pieces), hidden), dtype=np.float32)
+    params = encoder_params(model)
+    settings = {
+        "layers": layer,
+        "heads": int(model.config["num_attention_heads"]),
+        "eps": float(model.config.get("layer_norm_eps", 1e-12)),
+        "act": str(model.config.get("hidden_act", "gelu")),
+        "prefix": model.input_embedding_key[: -len("embeddings.word_embeddings.weight")],
+    }
+    order = [i for i in np.argsort([len(p) for p in pieces], kind="stable") if len(pieces[i])]
+    for first in range(0, len(order), batch_size):
+        rows = order[first : first + batch_size]
+        longest = min(room, max(len(pieces[i]) for i in rows)) + len(before) + len(after)
+        length = -(-longest // 8) * 8
+        ids = np.zeros((batch_size, length), dtype=np.int32)
+        mask = np.zeros((batch_size, length), dtype=np.int32)
+        pool = np.zeros((batch_size, length), dtype=np.int32)
+        for row, index in enumerate(rows):
+            own = list(pieces[index])[:room]
+            sequence = before + own + after
+            ids[row, : len(sequence)] = sequence
+            mask[row, : len(sequence)] = 1
+            pool[row, len(before) : len(before) + len(own)] = 1
+        states = _pooled_states(
+            params, jnp.asarray(ids), jnp.asarray(mask), jnp.asarray(pool), **settings
+        )
+        result[rows] = np.asarray(states)[: len(rows)]
     return result

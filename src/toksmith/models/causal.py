@@ -513,22 +513,26 @@ def continue_training(
     steps: int,
     seed: int,
     learning_rate: float = 1e-3,
+    batch_size: int | None = None,
     progress: Progress | None = None,
 ) -> ModelFolder:
     """``model`` after ``steps`` more AdamW steps on ``texts`` ("healing" after a tokenizer
-    transplant): a fresh optimizer, warm-up over the first tenth of the steps, cosine decay.
-    Returns a new in-memory model; ``model`` is unchanged."""
+    transplant): a fresh optimizer, warm-up over the first tenth of the steps, cosine decay,
+    batches of ``batch_size`` windows (None: the model's training batch size). Returns a new
+    in-memory model; ``model`` is unchanged."""
     _require_causal(model)
     if not (0 < learning_rate < 1):
         raise UserError(f"learning rate {learning_rate}: expected in (0, 1)")
     settings = _training_settings(model)
+    if batch_size is not None and batch_size < 1:
+        raise UserError(f"batch size {batch_size}: expected at least 1")
     stream = token_stream(model.tokenizer, texts)
     trained, run = _train(
         model.weights,
         stream,
         _shape(model.config),
         context=int(model.config["n_positions"]),
-        batch_size=settings.batch_size,
+        batch_size=settings.batch_size if batch_size is None else batch_size,
         learning_rate=learning_rate,
         weight_decay=settings.weight_decay,
         warmup=steps // 10,

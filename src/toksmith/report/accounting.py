@@ -127,19 +127,25 @@ def render_verify(result: VerifyResult, fmt: str) -> str:
 
 
 def render_experiment(result: ExperimentResult, fmt: str) -> str:
-    """Detection rate per inflation kind × rate at the calibrated false-positive rate."""
+    """Detection rate per inflation kind × rate × openings, each beside the held-out
+    false-positive rate of the same rule, with exact 95% intervals."""
     if fmt == "json":
         return to_json(result)
-    fields = ["kind", "inflation", "openings", "detection_rate", "false_positive_rate",
-              "openings_needed"]  # fmt: skip
+    fields = ["kind", "inflation", "openings", "detection_rate", "detection_low",
+              "detection_high", "false_positive_rate", "false_positive_low",
+              "false_positive_high", "openings_needed"]  # fmt: skip
     rows: list[list[object]] = [
-        [r.kind, r.inflation, r.openings, r.detection_rate, r.false_positive_rate,
-         r.openings_needed]
+        [r.kind, r.inflation, r.openings, r.detection_rate, r.detection_low, r.detection_high,
+         r.false_positive_rate, r.false_positive_low, r.false_positive_high, r.openings_needed]
         for r in result.rows
     ]  # fmt: skip
-    columns = ["kind", "inflation", "openings", "detection", "FPR (held-out honest)",
+    columns = ["kind", "inflation", "openings", "detection", "95% low", "95% high",
+               "FPR (held-out honest)", "FPR 95% low", "FPR 95% high",
                "openings for ≥90%"]  # fmt: skip
-    title = f"CoIn inflation detection ({result.n_traces} traces, target FPR ≤ {result.target_fpr})"
+    title = (
+        f"CoIn inflation detection ({result.n_traces} traces, FPR ≤ {result.target_fpr:g} at "
+        f"{result.confidence:.0%} confidence)"
+    )
     return render_tables([Table(title, columns, rows, list(result.notes), fields)], fmt)
 
 

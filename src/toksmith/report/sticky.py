@@ -24,7 +24,12 @@ def render_sticky(report: StickyReport, fmt: str) -> str:
 
 
 def sticky_tables(report: StickyReport) -> list[Table]:
+    from toksmith.audit.sticky import settings_deviations
+
     s = report.settings
+    deviations = settings_deviations(s)
+    if deviations:
+        deviations = ["deviations from the paper's parameters: " + "; ".join(deviations)]
     counts = Table(
         f"Sticky tokens of {report.model} ({report.mode} run, {report.elapsed_s:.0f} s)",
         ["measure", "value"],
@@ -37,6 +42,7 @@ def sticky_tables(report: StickyReport) -> list[Table]:
             f"scoring: {s.score_pairs} pair(s), insertions {list(s.score_insertions)}; "
             f"verification: insertions {list(s.verify_insertions)}, verified at a share of "
             f"{s.verified_share:.3f}",
+            *deviations,
             *report.notes,
         ],
     )

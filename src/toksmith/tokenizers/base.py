@@ -7,12 +7,13 @@ tokenizers only through :class:`Tokenizer`, so a new backend is one new file.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
 from threading import Lock
-from typing import Any
+from typing import Any, ClassVar
+from weakref import WeakSet
 
 import numpy as np
 
@@ -55,6 +56,44 @@ def flatten_ids(encoded: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarra
     return flat, lengths
 
 
+class _Family:
+    """A tokenizer and its copies (``copy.copy`` shares the vendor objects), released and
+    rebuilt as one: ``reload`` makes a fresh tokenizer on the vendor engine whose vendor
+    attributes every member then takes."""
+
+    def __init__(self, reload: Callable[[], Tokenizer]) -> None:
+        self.reload = reload
+        self.members: WeakSet[Tokenizer] = WeakSet()
+        self.released = False
+        self.reloads = 0  # how many times the vendor objects were rebuilt (tests read it)
+        self.lock = Lock()
+
+    def release(self) -> None:
+        with self.lock:
+            for member in list(self.members):
+                engine = member.__dict__.get("fast_engine")
+                if engine is not None and hasattr(engine, "release"):
+                    engine.release()
+                for name in (*member.vendor_attributes, *member.vendor_caches):
+                    member.__dict__.pop(name, None)
+            self.released = True
+
+    def restored(self, member: Tokenizer, name: str) -> Any:
+        """``member``'s vendor attribute ``name``, rebuilding the vendor objects of every
+        member first when they were released (under the lock: a release in another thread
+        cannot come between the two)."""
+        with self.lock:
+            if self.released:
+                fresh = self.reload()
+                for each in list(self.members):
+                    for attribute in each.vendor_attributes:
+                        if attribute in fresh.__dict__:
+                            each.__dict__[attribute] = fresh.__dict__[attribute]
+                self.released = False
+                self.reloads += 1
+            return member.__dict__[name]
+
+
 def check_special_policy(special: str) -> str:
     """``special`` when it is one of :data:`SPECIAL_POLICIES`, else a UserError."""
     if special not in SPECIAL_POLICIES:
@@ -91,6 +130,56 @@ class Tokenizer(ABC):
     fast_fallbacks: int = 0
     """Calls the fast engine raised on and the vendor engine answered instead."""
     fast_engine: Any = None  # a toksmith.tokenizers.fast.FastEngine, or a lazy builder of one
+    vendor_attributes: ClassVar[tuple[str, ...]] = ()
+    """The instance attributes that hold the vendor's objects (the vocabulary and its
+    encoder): what :meth:`release` frees and the first use after it rebuilds."""
+    vendor_caches: ClassVar[tuple[str, ...]] = ("vocab_bytes", "blank_token_ids")
+    """Cached properties computed from the vendor objects that :meth:`release` frees too
+    (recomputed when read again). Small ones that describe the tokenizer (its unknown ids)
+    stay, so reading them never rebuilds the vendor objects."""
+
+    # ---- releasing the vocabulary's memory ---------------------------------------------------
+
+    def enable_release(self, reload: Callable[[], Tokenizer]) -> None:
+        """Let :meth:`release` free this tokenizer's vendor objects: ``reload`` builds an
+        equal tokenizer on its vendor engine (the loader does this for what it loads)."""
+        family = _Family(reload)
+        family.members.add(self)
+        self.__dict__["_family"] = family
+
+    @property
+    def releasable(self) -> bool:
+        """Whether :meth:`release` can free this tokenizer's vendor objects."""
+        return "_family" in self.__dict__ and bool(self.vendor_attributes)
+
+    def release(self) -> bool:
+        """Free the memory of this tokenizer's vocabulary: its vendor objects, the tables
+        computed from them (:attr:`vendor_caches`) and its fast engine, in this object and
+        in every copy of it. The first use after it rebuilds them, from the user's cache
+        where an entry is there (ids never change: the same files are read). False, and
+        nothing freed, for a tokenizer that cannot be rebuilt (not made by the loader)."""
+        if not self.releasable:
+            return False
+        self.__dict__["_family"].release()
+        return True
+
+    def __copy__(self) -> Tokenizer:
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        family = self.__dict__.get("_family")
+        if family is not None:
+            family.members.add(clone)
+        return clone
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only when normal lookup fails: a vendor attribute that release() freed.
+        family = self.__dict__.get("_family")
+        if family is None or name not in type(self).vendor_attributes:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        try:
+            return family.restored(self, name)
+        except KeyError:
+            raise AttributeError(name) from None
 
     @property
     @abstractmethod

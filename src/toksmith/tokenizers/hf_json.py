@@ -79,6 +79,8 @@ class HFJsonTokenizer(Tokenizer):
     """An HF ``tokenizers.Tokenizer`` read from ``tokenizer.json``."""
 
     backend = "hf"
+    vendor_attributes = ("hf", "config", "_model", "_id_to_token")
+    vendor_caches = (*Tokenizer.vendor_caches, "_merges")
 
     def __init__(
         self,

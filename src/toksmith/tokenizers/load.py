@@ -83,10 +83,17 @@ def _load_vendor(spec: str, special: str) -> Tokenizer:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    tokenizer = _load_uncached(spec, special)
-    tokenizer.special_policy = special
+    tokenizer = _reloaded(spec, special)
+    tokenizer.enable_release(lambda: _reloaded(spec, special))
     with _cache_lock:
         return _cache.setdefault(key, tokenizer)
+
+
+def _reloaded(spec: str, special: str) -> Tokenizer:
+    """A fresh tokenizer for ``spec`` on its vendor engine (no per-process cache)."""
+    tokenizer = _load_uncached(spec, special)
+    tokenizer.special_policy = special
+    return tokenizer
 
 
 def _with_engine(vendor: Tokenizer, spec: str, engine: str) -> Tokenizer:

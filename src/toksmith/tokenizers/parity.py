@@ -27,6 +27,7 @@ from toksmith.tokenizers.fast import (
     FASTOKENS,
     PINNED,
     PINNED_FASTOKENS_VERSION,
+    TEXT_POLICY_ONLY,
     LazyEngine,
     check_engine_choice,
     fastokens_version,
@@ -293,12 +294,15 @@ def _no_fast_reason(tokenizer: Tokenizer, builtin: str | None) -> str | None:
         return "fastokens is not installed"
     if tokenizer.backend == "tekken" and tokenizer.special_policy == "allow":
         return "Tekken under --special allow is cut at special strings in Python"
+    if builtin in TEXT_POLICY_ONLY and tokenizer.special_policy == "allow":
+        return TEXT_POLICY_ONLY[builtin]
     return None
 
 
 def _pinned_fast(builtin: str, special: str) -> bool:
     """True when the tests pin fastokens parity for the built-in under this policy."""
-    del special  # both policies are pinned for every fast built-in
+    if special != "text" and builtin in TEXT_POLICY_ONLY:
+        return False
     return (
         fastokens_version() == PINNED_FASTOKENS_VERSION
         and PINNED.get(builtin, ("vendor", ""))[0] == FASTOKENS

@@ -31,6 +31,7 @@ class SentencePieceTokenizer(Tokenizer):
     """
 
     backend = "sentencepiece"
+    vendor_attributes = ("processor",)
 
     def __init__(
         self,
@@ -50,6 +51,7 @@ class SentencePieceTokenizer(Tokenizer):
         self.name = name or path.name
         self.source = source or str(path)
         size = self.processor.get_piece_size()
+        self._vocab_size = size  # kept when the processor is released
         self._special_ids = frozenset(
             i for i in range(size) if self.processor.is_control(i) or self.processor.is_unused(i)
         )
@@ -61,7 +63,7 @@ class SentencePieceTokenizer(Tokenizer):
 
     @property
     def vocab_size(self) -> int:
-        return self.processor.get_piece_size()
+        return self._vocab_size
 
     @property
     def special_ids(self) -> frozenset[int]:

@@ -203,6 +203,8 @@ class TiktokenTokenizer(Tokenizer):
     """
 
     byte_exact = True
+    vendor_attributes = ("encoding", "_encode_piece", "_encode_ranks")
+    vendor_caches = (*Tokenizer.vendor_caches, "_id_byte_lengths", "_blank_id_mask", "merges_table")
 
     def __init__(
         self,
@@ -230,6 +232,7 @@ class TiktokenTokenizer(Tokenizer):
         else:
             self.special_tokens = dict(encoding._special_tokens)
         self._special_ids = frozenset(self.special_tokens.values())
+        self._vocab_size = encoding.n_vocab + id_offset  # kept when the encoding is released
         self.max_chunk_chars = max_chunk_chars
         self.max_run_chars = max_run_chars
         self._configure_encoders()
@@ -292,7 +295,7 @@ class TiktokenTokenizer(Tokenizer):
 
     @property
     def vocab_size(self) -> int:
-        return self.encoding.n_vocab + self.id_offset
+        return self._vocab_size
 
     @property
     def special_ids(self) -> frozenset[int]:
@@ -323,8 +326,8 @@ class TiktokenTokenizer(Tokenizer):
         return rank_engine(
             self.encoding._mergeable_ranks,
             pattern=self.encoding._pat_str,
-            # Always the specials: fastokens needs contiguous ids (p50k's <|endoftext|> sits
-            # inside the ranks); under --special text they are split as plain text.
+            # Always the specials (under --special text they are split as plain text); one
+            # in a gap of the ranks (p50k's <|endoftext|>) is renumbered and mapped back.
             special_tokens=self.encoding._special_tokens,
             special=self.special_policy,
             cut=self.cut_pieces if self.max_run_chars is not None else None,
