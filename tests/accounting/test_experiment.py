@@ -30,7 +30,9 @@ from toksmith.accounting.embed import (
 from toksmith.accounting.experiment import (
     block_pool,
     honest_traces,
+    module_name,
     run_experiment,
+    stdlib_modules,
     unrelated_text,
 )
 from toksmith.errors import UserError
@@ -60,6 +62,8 @@ def test_twenty_percent_inflation_is_detected_well_above_chance() -> None:
         floor=0.05,
         seed=0,
         embedding_name="hashed bag-of-words",
+        # The standard library only: the installed packages differ between environments.
+        modules=[(module_name(path), path) for path in stdlib_modules()],
     )
     assert [rule.exceedances_allowed for rule in result.rules] == [0]  # j = 0: the largest
     rows = {row.kind: row for row in result.rows}

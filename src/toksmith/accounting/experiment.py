@@ -205,13 +205,21 @@ def module_docs(path: Path) -> tuple[str, list[str]] | None:
 
 
 def honest_traces(
-    tokenizer: Tokenizer, n: int | None, *, block_size: int, trace_tokens: int, seed: int
+    tokenizer: Tokenizer,
+    n: int | None,
+    *,
+    block_size: int,
+    trace_tokens: int,
+    seed: int,
+    modules: Sequence[tuple[str, Path]] | None = None,
 ) -> list[Trace]:
     """``n`` honest traces (see the module docstring), each from a different module, so that
     traces are independent draws; ``None``: one per module with at least ``trace_tokens`` tokens
-    of docstrings. The trace is a window of ``trace_tokens`` tokens at a random start."""
+    of docstrings. The trace is a window of ``trace_tokens`` tokens at a random start.
+    ``modules``: (name, file) to draw from (default :func:`documented_modules`, which depends
+    on the installed packages)."""
     candidates: list[tuple[str, str, list[int]]] = []
-    modules = documented_modules()
+    modules = list(documented_modules() if modules is None else modules)
     random.Random(seed).shuffle(modules)
     for name, path in modules:
         if n is not None and len(candidates) >= n:  # enough modules: stop reading
@@ -372,11 +380,13 @@ def run_experiment(
     seed: int = 0,
     progress: Progress | None = None,
     embedding_name: str = "MiniLM",
+    modules: Sequence[tuple[str, Path]] | None = None,
 ) -> ExperimentResult:
     """Detection rate of each inflation kind × rate × number of openings under rules calibrated
     for a false-positive rate ≤ ``target_fpr`` (see the module docstring); ``n`` honest traces,
     one per module (``None``: every module with enough docstrings). ``floor`` is the relevance
-    floor of the audit statistic, which depends on the embedding (the default suits MiniLM)."""
+    floor of the audit statistic, which depends on the embedding (the default suits MiniLM);
+    ``modules`` as in :func:`honest_traces`."""
     if n is not None and n < 4:
         raise UserError(f"--n {n}: expected at least 4 traces (half calibrate, half evaluate)")
     for kind in kinds:
@@ -392,7 +402,7 @@ def run_experiment(
     report = progress or (lambda message, fraction: None)
     report("reading module docstrings", 0.0)
     traces = honest_traces(
-        tokenizer, n, block_size=block_size, trace_tokens=trace_tokens, seed=seed
+        tokenizer, n, block_size=block_size, trace_tokens=trace_tokens, seed=seed, modules=modules
     )
     calibration = [i for i in range(len(traces)) if traces[i].group % 2 == 0]
     evaluation = [i for i in range(len(traces)) if traces[i].group % 2 == 1]
