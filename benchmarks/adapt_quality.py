@@ -10,7 +10,8 @@ Sections (``--only NAME`` runs one; default all):
   causal     small causal LMs A and B (different tokenizers, same text): B's tokenizer
              transplanted into A with every method, held-out bits per byte zero-shot and after
              healing steps, 3 seeds (Student-t 95% intervals); then LM A on dynamically
-             merged tokens (merged units embedded by subword-mean and by omp, donor LM B)
+             merged tokens (merged units embedded by subword-mean and by omp, donor LM B).
+             The section is benchmarks/adapt_causal.py (run it alone for --dump, --steps)
   dynamic    length reduction of dynamic merges on UDHR for a few built-ins (table; --plot)
 
 Run: .venv/bin/python benchmarks/adapt_quality.py [--only causal] [--quick] [--seeds 3]
@@ -19,32 +20,19 @@ Run: .venv/bin/python benchmarks/adapt_quality.py [--only causal] [--quick] [--s
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import os
 import re
-import resource
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import rankdata, t
+from adapt_causal import causal
+from scipy.stats import rankdata
 
 from toksmith.adapt.methods import METHODS
 
 UDHR = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "udhr"
 RNG = np.random.default_rng(0)
-
-
-def ci95(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and a Student-t 95% interval over a few seeds."""
-    values = np.asarray(values, dtype=np.float64)
-    mean = float(values.mean())
-    if values.size < 2:
-        return mean, mean, mean
-    half = float(t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
-    return mean, mean - half, mean + half
 
 
 # ---- 1. synthetic ----------------------------------------------------------------------------
@@ -309,284 +297,6 @@ def minilm(
           f"{time.process_time() - cpu_started:.0f} s CPU (this process)")  # fmt: skip
 
 
-# ---- 4. causal LMs ---------------------------------------------------------------------------
-
-
-def drop_seen_paragraphs(held: list[str], train: list[str]) -> tuple[list[str], int]:
-    """Held-out texts without the paragraphs that occur verbatim in the training texts (the
-    standard library repeats some docstrings across modules), and the bytes dropped."""
-    seen = {p.strip() for text in train for p in text.split("\n\n")}
-    kept: list[str] = []
-    dropped = 0
-    for text in held:
-        paragraphs = text.split("\n\n")
-        fresh = [p for p in paragraphs if p.strip() not in seen]
-        dropped += sum(len(p.encode("utf-8")) for p in paragraphs if p.strip() in seen)
-        if fresh:
-            kept.append("\n\n".join(fresh))
-    return kept, dropped
-
-
-def cpu_s() -> float:
-    """User + system CPU time of this process and its finished children, seconds."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def split_bits(model, texts: list[str], new_ids: np.ndarray) -> tuple[float, float, float]:
-    """Bits per byte of ``texts`` and its two parts: the bits spent on tokens the old
-    vocabulary shares and on the new (estimated) tokens, each over all the bytes; and the
-    share of new tokens among the targets."""
-    from toksmith.models.causal import token_logprobs
-
-    encoded = model.tokenizer.encode_batch(texts)
-    ids = np.concatenate([np.asarray(e, dtype=np.int64) for e in encoded])
-    bits = -np.concatenate(token_logprobs(model, texts)) / np.log(2)
-    total = sum(len(t.encode("utf-8")) for t in texts)
-    new = np.isin(ids, new_ids)
-    return float(bits[~new].sum() / total), float(bits[new].sum() / total), float(new.mean())
-
-
-OWN = ("A (own tokenizer)", "B (donor, own tokenizer)")
-
-
-def cell_text(values: list[float], digits: int = 3) -> str:
-    mean, low, high = ci95(np.asarray(values))
-    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
-
-
-def print_causal(
-    rows: dict[str, dict[str, list[float]]],
-    parts: dict[str, dict[str, list[float]]],
-    norms: dict[str, list[float]],
-    dynamic_rows: dict[tuple[int, str], dict[str, list[float]]],
-    heal: int,
-) -> None:
-    """The causal section's tables from the per-seed figures."""
-    seeds = len(rows["zero"]["zero-shot"])
-    print(
-        f"\n{seeds} seeds (A, B, the healing batches: seed, seed + 100, seed); mean and "
-        "Student-t 95% interval over the seeds; bits per byte of the held-out bytes"
-    )
-    print(f"| model | zero-shot bits/byte | after {heal} healing steps | zero-shot, new tokens' "
-          "output rows = mean row |")  # fmt: skip
-    print("|---|---|---|---|")
-    for name, cell in rows.items():
-        healed_text = cell_text(cell["healed"]) if "healed" in cell else "–"
-        ablation = cell_text(cell["output mean"]) if "output mean" in cell else "–"
-        print(f"| {name} | {cell_text(cell['zero-shot'])} | {healed_text} | {ablation} |")
-    for name in OWN:
-        print(f"{name}: bits/byte on 40 training modules {cell_text(rows[name]['train'])}")
-    for phase in ("zero-shot", "healed"):
-        order = sorted(METHODS, key=lambda m: np.mean(rows[m][phase]))
-        print(f"{phase} order (best first): " + " < ".join(order))
-        per_seed = [
-            " < ".join(sorted(METHODS, key=lambda m, s=s: rows[m][phase][s])) for s in range(seeds)
-        ]
-        print(f"  per seed: {' | '.join(per_seed)}")
-    print(
-        "\nWhere the zero-shot bits go: bits per byte spent on target tokens A shares with B "
-        "(copied rows) and on B's new tokens (estimated rows); new-row norm / copied-row norm"
-    )
-    print("| method | on shared targets | on new targets | new-row norm ratio |")
-    print("|---|---|---|---|")
-    for method in METHODS:
-        split = parts[method]
-        print(f"| {method} | {cell_text(split['shared'])} | {cell_text(split['new'])} | "
-              f"{np.mean(norms[method]):.2f} |")  # fmt: skip
-    print(
-        f"share of held-out B tokens that are new to A: {np.mean(parts['zero']['new share']):.3f}"
-    )
-    print(
-        "\n## 5. LM A on dynamically merged tokens (held-out text in sequences of 128 A tokens, "
-        "merges learned per batch of 32 sequences, word boundaries, pairs seen ≥ 2×; omp's "
-        "donor: LM B, the merged units looked up by their bytes in B's vocabulary, the rest "
-        "subword-mean)"
-    )
-    print("| merges per batch | embedding | length reduction | new units per sequence | "
-          "units embedded by omp | bits/byte |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
-    for (count, name), cell in sorted(dynamic_rows.items()):
-        print(f"| {count} | {name} | {100 * np.mean(cell['reduction']):.1f}% | "
-              f"{np.mean(cell['units']):.2f} | {100 * np.mean(cell['omp share']):.0f}% | "
-              f"{cell_text(cell['bits'])} |")  # fmt: skip
-
-
-def combine_dumps(paths: list[str]) -> None:
-    """Print the causal tables of several ``--dump`` files (seeds run in separate processes)."""
-    rows: dict[str, dict[str, list[float]]] = {}
-    parts: dict[str, dict[str, list[float]]] = {}
-    norms: dict[str, list[float]] = {}
-    dynamic_rows: dict[tuple[int, str], dict[str, list[float]]] = {}
-    heal = 0
-    for path in paths:
-        data = json.loads(Path(path).read_text("utf-8"))
-        heal = data.get("heal", 200)  # dumps of the first version lack the settings
-        for target, source in ((rows, data["rows"]), (parts, data["parts"])):
-            for name, cell in source.items():
-                for key, values in cell.items():
-                    target.setdefault(name, {}).setdefault(key, []).extend(values)
-        for name, values in data["norms"].items():
-            norms.setdefault(name, []).extend(values)
-        for key, cell in data["dynamic"].items():
-            count, name = key.split("|")
-            for field, values in cell.items():
-                dynamic_rows.setdefault((int(count), name), {}).setdefault(field, []).extend(values)
-        print(f"{path}: seeds {data.get('seeds', '?')}, {data.get('wall_s', math.nan):.0f} s "
-              f"wall, {data.get('cpu_s', math.nan):.0f} s CPU")  # fmt: skip
-    print_causal(rows, parts, norms, dynamic_rows, heal)
-
-
-def causal(
-    quick: bool,
-    seeds: int,
-    steps_override: tuple[int, int] | None = None,
-    dump: str | None = None,
-    first_seed: int = 0,
-) -> None:
-    from toksmith.adapt.evaluate import dynamic_bits_per_byte
-    from toksmith.adapt.transplant import (
-        cached_embedder,
-        minilm_embedder,
-        plan_transplant,
-        transplant_weights,
-    )
-    from toksmith.models import ModelFolder
-    from toksmith.models.causal import (
-        CAUSAL_OUTPUT_KEY,
-        CausalLMConfig,
-        bits_per_byte,
-        continue_training,
-        train_causal_lm,
-    )
-    from toksmith.models.texts import pydoc_texts, split_held_out
-    from toksmith.tokenizers.load import load_path
-    from toksmith.train import TrainSettings, train_tokenizer
-
-    print("\n## 4. Small causal LMs: B's tokenizer transplanted into A (+ 5. dynamic merges)")
-    started, cpu_started, load_started = time.perf_counter(), cpu_s(), os.getloadavg()
-    items = pydoc_texts(limit_bytes=600_000 if quick else 2_500_000)
-    train_texts, held_all = split_held_out(items)
-    held, dropped = drop_seen_paragraphs(held_all, train_texts)
-    held = held[:8] if quick else held
-    steps, heal, heal_batch = (150, 60, 8) if quick else (500, 200, 8)
-    if steps_override is not None:  # a smoke run of the code path
-        steps, heal = steps_override
-    merge_counts = [0, 10, 100, 1000]
-    config = CausalLMConfig(hidden=128, layers=4, heads=4, context=128, batch_size=16)
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        corpus = root / "train.txt"
-        corpus.write_text("\n".join(train_texts), "utf-8")
-        settings_a = TrainSettings(algorithm="bpe", vocab_size=4096, pattern="gpt4")
-        settings_b = TrainSettings(algorithm="bpe", vocab_size=6144, pattern="gpt2",
-                                   numbers="digits")  # fmt: skip
-        train_tokenizer(settings_a, root / "a", corpus=[corpus])
-        train_tokenizer(settings_b, root / "b", corpus=[corpus])
-        tok_a = load_path(root / "a" / "tokenizer.json")
-        tok_b = load_path(root / "b" / "tokenizer.json")
-        json_b = (root / "b" / "tokenizer.json").read_text("utf-8")
-    held_bytes = sum(len(x.encode()) for x in held)
-    train_bytes = sum(len(x.encode()) for x in train_texts)
-    train_tokens_a = sum(len(ids) for ids in tok_a.encode_batch(train_texts))
-    print(f"text: {len(train_texts):,} stdlib docstring modules to train on ({train_bytes:,} "
-          f"bytes, {train_tokens_a:,} tokens of A); {len(held)} modules held out "
-          f"({held_bytes:,} bytes; every 10th module, with {dropped:,} bytes of paragraphs "
-          "that also occur in the training modules removed). Tokenizers trained on the "
-          f"training modules only: A BPE {tok_a.vocab_size:,} (gpt4 pattern), B BPE "
-          f"{tok_b.vocab_size:,} (gpt2 pattern, single digits). LMs: hidden 128, 4 layers, 4 "
-          f"heads, context 128, tied embeddings, {steps} steps of 16 × 128 tokens "
-          f"({steps * 16 * 128 / train_tokens_a:.1f} epochs of A's tokens); healing: {heal} "
-          f"steps of {heal_batch} × 128 tokens at learning rate 1e-3 on the training "
-          "modules")  # fmt: skip
-    embed = cached_embedder(minilm_embedder())  # TokenAdapt's space: the same for every seed
-    rows: dict[str, dict[str, list[float]]] = {}
-    parts: dict[str, dict[str, list[float]]] = {}
-    norms: dict[str, list[float]] = {}
-    dynamic_rows: dict[tuple[int, str], dict[str, list[float]]] = {}
-    for seed in range(first_seed, first_seed + seeds):
-        lm_a = train_causal_lm(tok_a, train_texts, config, steps=steps, seed=seed)
-        lm_b = train_causal_lm(tok_b, train_texts, config, steps=steps, seed=seed + 100)
-        if seed == first_seed:
-            sizes = {name: sum(w.size for w in lm.weights.values()) for name, lm in
-                     (("A", lm_a), ("B", lm_b))}  # fmt: skip
-            print(f"parameters: A {sizes['A']:,}, B {sizes['B']:,}", flush=True)
-        for name, lm in zip(OWN, (lm_a, lm_b), strict=True):
-            rows.setdefault(name, {}).setdefault("zero-shot", []).append(bits_per_byte(lm, held))
-            rows[name].setdefault("train", []).append(
-                bits_per_byte(lm, train_texts[:: max(len(train_texts) // 40, 1)])
-            )
-        # The ablation: each method's input rows with the output rows of the new tokens set to
-        # the mean row (an untied copy), to see which side of a tied model the method's rows
-        # help or hurt.
-        mean_match, mean_recipe = plan_transplant(lm_a, tok_b, "mean")
-        mean_table = transplant_weights(lm_a, mean_match, mean_recipe)[lm_a.input_embedding_key]
-        for method in METHODS:
-            match, recipe = plan_transplant(lm_a, tok_b, method, k=64, donor=lm_b,
-                                            corpus_texts=train_texts,
-                                            embed_texts=embed)  # fmt: skip
-            weights = transplant_weights(lm_a, match, recipe)
-            adapted = ModelFolder(
-                path=None,
-                config={**lm_a.config, "vocab_size": tok_b.vocab_size},
-                weights=weights,
-                tokenizer=tok_b,
-                architecture="causal",
-                input_embedding_key=lm_a.input_embedding_key,
-                output_embedding_key=lm_a.output_embedding_key,
-                tokenizer_json=json_b,
-            )
-            shared_bits, new_bits, new_share = split_bits(adapted, held, match.missing_new)
-            cell = rows.setdefault(method, {})
-            cell.setdefault("zero-shot", []).append(shared_bits + new_bits)
-            untied = ModelFolder(
-                path=None,
-                config={**adapted.config, "tie_word_embeddings": False},
-                weights={**weights, CAUSAL_OUTPUT_KEY: mean_table},
-                tokenizer=tok_b,
-                architecture="causal",
-                input_embedding_key=lm_a.input_embedding_key,
-                output_embedding_key=CAUSAL_OUTPUT_KEY,
-                tokenizer_json=json_b,
-            )
-            cell.setdefault("output mean", []).append(bits_per_byte(untied, held))
-            split = parts.setdefault(method, {})
-            split.setdefault("shared", []).append(shared_bits)
-            split.setdefault("new", []).append(new_bits)
-            split.setdefault("new share", []).append(new_share)
-            table = weights[lm_a.input_embedding_key]
-            copied = np.linalg.norm(table[match.shared_new], axis=1).mean()
-            norms.setdefault(method, []).append(
-                float(np.linalg.norm(table[match.missing_new], axis=1).mean() / copied)
-            )
-            healed = continue_training(adapted, train_texts, steps=heal, seed=seed,
-                                       batch_size=heal_batch)  # fmt: skip
-            cell.setdefault("healed", []).append(bits_per_byte(healed, held))
-        result = dynamic_bits_per_byte(lm_a, held, merge_counts, donor=lm_b, k=64)
-        for row in result.rows:
-            cell = dynamic_rows.setdefault((row.merges, row.embedding), {})
-            cell.setdefault("bits", []).append(row.bits_per_byte)
-            cell.setdefault("reduction", []).append(row.length_reduction)
-            cell.setdefault("units", []).append(row.new_units / max(result.sequences, 1))
-            cell.setdefault("omp share", []).append(
-                row.rows_by_source.get("omp", 0) / max(row.new_units, 1)
-            )
-        if dump:  # the raw figures so far, in case a later seed or the printing fails
-            Path(dump).write_text(json.dumps({
-                "rows": rows, "parts": parts, "norms": norms, "heal": heal,
-                "seeds": list(range(first_seed, seed + 1)),
-                "wall_s": time.perf_counter() - started, "cpu_s": cpu_s() - cpu_started,
-                "dynamic": {f"{m}|{e}": cell for (m, e), cell in dynamic_rows.items()},
-            }), "utf-8")  # fmt: skip
-        print(f"  seed {seed} done ({time.perf_counter() - started:.0f} s wall, "
-              f"{cpu_s() - cpu_started:.0f} s CPU)", flush=True)  # fmt: skip
-    print_causal(rows, parts, norms, dynamic_rows, heal)
-    print(f"causal section: {time.perf_counter() - started:.0f} s wall, "
-          f"{cpu_s() - cpu_started:.0f} s CPU (user + sys); load average "
-          f"{load_started[0]:.2f} before, {os.getloadavg()[0]:.2f} after")  # fmt: skip
-
-
 # ---- 5. dynamic ------------------------------------------------------------------------------
 
 
@@ -619,10 +329,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--plot", help="dynamic: write the length-reduction plot here (PNG)")
-    parser.add_argument("--dump", help="causal: write the raw per-seed figures to this JSON")
-    parser.add_argument("--first-seed", type=int, default=0, help="causal: seeds from this one")
-    parser.add_argument("--combine", help="causal: print the tables of these --dump files")
-    parser.add_argument("--steps", help="causal: training,healing steps (a smoke run)")
+    parser.add_argument("--workers", type=int, default=2, help="causal: worker processes")
     parser.add_argument("--methods", default=",".join(METHODS), help="minilm: methods, in order")
     parser.add_argument("--sentences", type=int, default=1200, help="minilm: sentences")
     parser.add_argument("--draws", type=int, default=200, help="minilm: Spearman bootstrap draws")
@@ -646,12 +353,8 @@ def main() -> None:
     if args.only in (None, "minilm"):
         minilm(args.quick, args.methods.split(","), args.sentences, args.draws,
                args.donor_layer, args.select_layer)  # fmt: skip
-    if args.only in (None, "causal"):
-        override = tuple(int(x) for x in args.steps.split(",")) if args.steps else None
-        if args.combine:
-            combine_dumps(args.combine.split(","))
-        else:
-            causal(args.quick, args.seeds, override, args.dump, args.first_seed)  # type: ignore[arg-type]
+    if args.only in (None, "causal"):  # adapt_causal.py runs it alone, with more options
+        causal(args.quick, args.seeds, args.workers)
     print(f"\nall sections: {time.perf_counter() - begun:.0f} s")
 
 

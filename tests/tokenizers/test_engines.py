@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from tokenizers import Tokenizer as HFTokenizer
 
 from toksmith.cli import main
 from toksmith.errors import UserError
-from toksmith.tokenizers import builtin_names, engine_choice, load_tokenizer
+from toksmith.tokenizers import Tokenizer, builtin_names, engine_choice, load_tokenizer
 from toksmith.tokenizers.fast import PINNED, LazyEngine, builtin_engine
 from toksmith.tokenizers.parity import adversarial_texts, compact_groups
 
@@ -136,37 +137,22 @@ def test_fast_engine_starts_only_after_enough_text() -> None:
     assert fresh.get(["more"]) is None
 
 
-def test_the_vendor_serves_while_the_fast_engine_builds_then_the_fast_engine_does() -> None:
-    tokenizer = copy.copy(load_tokenizer("o200k_base"))
-    tokenizer.fast_engine = LazyEngine(tokenizer.build_fast_engine, start_after_chars=10)
+def test_the_vendor_serves_while_the_fast_engine_builds_then_the_fast_engine_does(
+    building_o200k: Tokenizer,
+    check_ids_across_the_build: Callable[..., None],
+) -> None:
     texts = ["Hello world, this is a test."] * 3
-    vendor = tokenizer.vendor_batch_numpy(texts)
-    first = tokenizer.encode_batch_numpy(texts)  # starts the build, the vendor answers
-    assert tokenizer.fast_engine.wait() is not None
-    second = tokenizer.encode_batch_numpy(texts)
-    for flat, lengths in (first, second):
-        assert np.array_equal(flat, vendor[0]) and np.array_equal(lengths, vendor[1])
-
-
-class _Raising:
-    """A fast engine that raises on every call, like a Rust panic on some input."""
-
-    name = "fastokens"
-
-    def encode_batch_numpy(self, texts):
-        raise RuntimeError("simulated failure")
-
-    def encode_whole(self, texts):
-        raise RuntimeError("simulated failure")
+    vendor = building_o200k.vendor_batch_numpy(texts)
+    check_ids_across_the_build(building_o200k, texts, vendor)
 
 
 @pytest.mark.parametrize("name", ["o200k_base", "deepseek", "mistral-tekken"])
-def test_a_fast_engine_that_raises_falls_back_to_the_vendor_for_that_call(name: str) -> None:
+def test_a_fast_engine_that_raises_falls_back_to_the_vendor_for_that_call(
+    name: str, with_raising_engine: Callable[[Tokenizer], Tokenizer]
+) -> None:
     vendor = load_tokenizer(name, engine="vendor")
-    tokenizer = copy.copy(load_tokenizer(name))
+    tokenizer = with_raising_engine(copy.copy(load_tokenizer(name)))
     texts = ["Hello wörld, 123!", "Ünïcödé 中文 text"]
-    tokenizer.fast_engine = LazyEngine(lambda: None, engine=_Raising())  # type: ignore[arg-type]
-    tokenizer.fast_fallbacks = 0
     flat, lengths = tokenizer.encode_batch_numpy(texts)
     expected = vendor.encode_batch_numpy(texts)
     assert np.array_equal(flat, expected[0]) and np.array_equal(lengths, expected[1])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from toksmith.tokenizers import load_tokenizer
-from toksmith.tokenizers.fast import LazyEngine
+from toksmith.tokenizers import Tokenizer, load_tokenizer
 from toksmith.tokenizers.whitespace import WhitespaceTokenizer
 
 TEXTS = ["Hello wörld, 123!", "Ünïcödé 中文 text", "  spaces\tand\r\nbreaks  ", "x" * 30_000]
@@ -45,36 +44,25 @@ def test_a_released_tokenizer_gives_the_same_ids_and_is_rebuilt_once(
     assert family.reloads == reloads + 1  # one rebuild serves every copy
 
 
-def test_release_frees_the_fast_engine_and_it_starts_again_with_the_same_ids() -> None:
-    tokenizer = copy.copy(load_tokenizer("o200k_base"))
-    tokenizer.fast_engine = LazyEngine(tokenizer.build_fast_engine, start_after_chars=10)
+def test_release_frees_the_fast_engine_and_it_starts_again_with_the_same_ids(
+    building_o200k: Tokenizer,
+    check_ids_across_the_build: Callable[..., None],
+) -> None:
+    tokenizer = building_o200k
     expected = tokenizer.vendor_batch_numpy(TEXTS)
     assert tokenizer.fast_engine.start() is not None
     assert tokenizer.release()
     assert not tokenizer.fast_engine.started and "encoding" not in tokenizer.__dict__
-    first = tokenizer.encode_batch_numpy(TEXTS)  # the vendor answers, the engine builds again
-    assert tokenizer.fast_engine.wait() is not None
-    second = tokenizer.encode_batch_numpy(TEXTS)
-    for flat, lengths in (first, second):
-        assert np.array_equal(flat, expected[0]) and np.array_equal(lengths, expected[1])
+    check_ids_across_the_build(tokenizer, TEXTS, expected)  # the engine builds again
 
 
-class _Raising:
-    name = "fastokens"
-
-    def encode_batch_numpy(self, texts):
-        raise RuntimeError("simulated failure")
-
-    def encode_whole(self, texts):
-        raise RuntimeError("simulated failure")
-
-
-def test_a_fast_engine_that_raises_after_a_release_falls_back_to_the_rebuilt_vendor() -> None:
+def test_a_fast_engine_that_raises_after_a_release_falls_back_to_the_rebuilt_vendor(
+    with_raising_engine: Callable[[Tokenizer], Tokenizer],
+) -> None:
     vendor = load_tokenizer("o200k_base", engine="vendor")
     tokenizer = copy.copy(load_tokenizer("o200k_base"))
     assert tokenizer.release()
-    tokenizer.fast_engine = LazyEngine(lambda: None, engine=_Raising())  # type: ignore[arg-type]
-    tokenizer.fast_fallbacks = 0
+    with_raising_engine(tokenizer)
     assert tokenizer.encode_batch(TEXTS) == vendor.encode_batch(TEXTS)
     assert tokenizer.fast_fallbacks == 1  # counted, and the vendor was rebuilt to answer it
 

@@ -565,25 +565,33 @@ def compare_corpus(
         confine_to=confine_to,
     )  # fmt: skip
     stats = ReadStats()
+    settings = _MeasureSettings(source, plan, errors, confine_to)
     budget = GROUP_MEMORY_MIB if memory_mib is None else memory_mib
     groups = memory_groups(tokenizers, budget) if str(source) != "-" else []
     if len(groups) > 1 and _corpus_bytes(source, plan, confine_to) >= GROUP_MIN_BYTES:
-        partials = _measure_in_groups(
-            tokenizers, groups, source, plan, errors, progress, confine_to, stats
-        )
+        partials = _measure_in_groups(tokenizers, groups, settings, progress, stats)
     else:
-        partials = _measure(tokenizers, source, plan, errors, progress, confine_to, stats)
+        partials = _measure(tokenizers, settings, progress, stats)
     return finish_compare(tokenizers, source, plan, partials, stats.replaced_bytes)
+
+
+@dataclass(frozen=True)
+class _MeasureSettings:
+    """What every pass of :func:`_measure` reads and how: the corpus ``source``, the
+    ``plan`` of its languages, the ``errors`` policy for invalid UTF-8, and ``confine_to``,
+    the folder no file may resolve outside of (None: any)."""
+
+    source: str | Path
+    plan: LanguagePlan
+    errors: Errors
+    confine_to: str | Path | None
 
 
 def _measure_in_groups(
     tokenizers: Sequence[Tokenizer],
     groups: list[list[int]],
-    source: str | Path,
-    plan: LanguagePlan,
-    errors: Errors,
+    settings: _MeasureSettings,
     progress: Progress | None,
-    confine_to: str | Path | None,
     stats: ReadStats,
 ) -> dict[str, tuple[ComparePartial, int]]:
     """:func:`_measure` one group of tokenizers at a time (tokenizer-major passes over the
@@ -598,7 +606,7 @@ def _measure_in_groups(
         members = [tokenizers[position] for position in group]
         group_progress = _group_progress(progress, number, len(groups)) if progress else None
         pass_stats = stats if number == 0 else ReadStats()
-        found = _measure(members, source, plan, errors, group_progress, confine_to, pass_stats)
+        found = _measure(members, settings, group_progress, pass_stats)
         for language, (partial, excess) in found.items():
             if language not in merged:
                 slots: list[TokenizerPartial] = [TokenizerPartial(0, np.zeros(0, np.int64))]
@@ -657,15 +665,13 @@ def _return_freed_memory() -> None:
 
 def _measure(
     tokenizers: Sequence[Tokenizer],
-    source: str | Path,
-    plan: LanguagePlan,
-    errors: Errors,
+    settings: _MeasureSettings,
     progress: Progress | None,
-    confine_to: str | Path | None,
     stats: ReadStats,
 ) -> dict[str, tuple[ComparePartial, int]]:
-    """The partial of each language of ``plan`` for ``tokenizers``, in one pass over the
-    corpus, with the bytes replacing invalid UTF-8 added to each."""
+    """The partial of each language of ``settings.plan`` for ``tokenizers``, in one pass over
+    the corpus, with the bytes replacing invalid UTF-8 added to each."""
+    plan = settings.plan
     partials: dict[str, tuple[ComparePartial, int]] = {}
     if plan.parallel is not None:
         total_bytes = (
@@ -677,7 +683,7 @@ def _measure(
             if progress:
                 progress(f"{language}", done / total_bytes)
             excess_before = stats.replacement_excess_bytes
-            segments = plan.parallel.segments(language, errors=errors, stats=stats)
+            segments = plan.parallel.segments(language, errors=settings.errors, stats=stats)
             partial = measure_partial(
                 tokenizers,
                 (s.text for s in segments),
@@ -697,9 +703,10 @@ def _measure(
             if progress:
                 progress(f"{seen / 1e6:.1f}M characters", -1.0)
 
-        texts = (
-            s.text for s in iter_segments(source, errors=errors, stats=stats, confine_to=confine_to)
+        segments = iter_segments(
+            settings.source, errors=settings.errors, stats=stats, confine_to=settings.confine_to
         )
+        texts = (s.text for s in segments)
         partial = measure_partial(tokenizers, texts, on_batch=on_batch)
         partials["all"] = (partial, stats.replacement_excess_bytes)
     return partials

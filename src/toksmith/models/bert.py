@@ -218,6 +218,13 @@ def _hidden_states(
     return x
 
 
+def _masked_mean(states: jax.Array, mask: jax.Array) -> jax.Array:
+    """The mean of ``states`` ``[batch, length, hidden]`` over the positions where ``mask``
+    ``[batch, length]`` is 1, ``[batch, hidden]`` (an all-zero row gives zeros)."""
+    weights = mask[:, :, None].astype(states.dtype)
+    return (states * weights).sum(1) / jnp.maximum(weights.sum(1), 1e-9)
+
+
 @partial(jax.jit, static_argnames=("layers", "heads", "eps", "act", "prefix"))
 def _encode(
     params: dict[str, jax.Array],
@@ -236,8 +243,7 @@ def _encode(
         params, ids, mask, layers=layers, heads=heads, eps=eps, act=act, prefix=prefix
     )
     # sentence-transformers Pooling (mean) then Normalize.
-    weights = mask[:, :, None].astype(x.dtype)
-    pooled = (x * weights).sum(1) / jnp.maximum(weights.sum(1), 1e-9)
+    pooled = _masked_mean(x, mask)
     norm = jnp.sqrt((pooled**2).sum(-1, keepdims=True))
     return pooled / jnp.maximum(norm, 1e-12)
 
@@ -260,8 +266,7 @@ def _pooled_states(
     x = _hidden_states(
         params, ids, mask, layers=layers, heads=heads, eps=eps, act=act, prefix=prefix
     )
-    weights = pool[:, :, None].astype(x.dtype)
-    return (x * weights).sum(1) / jnp.maximum(weights.sum(1), 1e-9)
+    return _masked_mean(x, pool)
 
 
 def _check_pooling(model: ModelFolder) -> None:
