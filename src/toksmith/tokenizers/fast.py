@@ -358,7 +358,7 @@ def _cached_merges_json(key: str) -> str | None:
 def _build_merges_json(
     ranks: Mapping[bytes, int], pattern: str, special_tokens: Mapping[str, int]
 ) -> str:
-    from toksmith.tokenizers.hf_json import byte_level_alphabet
+    from toksmith.tokenizers.hf_json import byte_level_alphabet, byte_level_stage, split_stage
 
     stand_in = {byte: char for char, byte in byte_level_alphabet().items()}
 
@@ -395,28 +395,10 @@ def _build_merges_json(
         "normalizer": None,
         "pre_tokenizer": {
             "type": "Sequence",
-            "pretokenizers": [
-                {
-                    "type": "Split",
-                    "pattern": {"Regex": pattern},
-                    "behavior": "Isolated",
-                    "invert": False,
-                },
-                {
-                    "type": "ByteLevel",
-                    "add_prefix_space": False,
-                    "trim_offsets": True,
-                    "use_regex": False,
-                },
-            ],
+            "pretokenizers": [split_stage(pattern), byte_level_stage()],
         },
         "post_processor": None,
-        "decoder": {
-            "type": "ByteLevel",
-            "add_prefix_space": False,
-            "trim_offsets": True,
-            "use_regex": False,
-        },
+        "decoder": byte_level_stage(),
         "model": {
             "type": "BPE",
             "dropout": None,

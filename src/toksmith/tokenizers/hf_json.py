@@ -38,6 +38,23 @@ def byte_level_alphabet() -> dict[str, int]:
     return {char: byte for byte, char in stand_in.items()}
 
 
+def byte_level_stage() -> dict:
+    """The ``ByteLevel`` pre-tokenizer or decoder entry of a tokenizer.json as GPT-2 uses it: no
+    prefix space, offsets trimmed, no regex of its own (a ``Split`` stage before it splits)."""
+    return {
+        "type": "ByteLevel",
+        "add_prefix_space": False,
+        "trim_offsets": True,
+        "use_regex": False,
+    }
+
+
+def split_stage(regex: str) -> dict:
+    """The ``Split`` pre-tokenizer entry of a tokenizer.json that isolates each match of
+    ``regex``."""
+    return {"type": "Split", "pattern": {"Regex": regex}, "behavior": "Isolated", "invert": False}
+
+
 @cache
 def _byte_level_tables() -> tuple[dict[int, int], re.Pattern[str]]:
     """A ``str.translate`` table from stand-in characters to the code points of their bytes

@@ -11,6 +11,7 @@ from __future__ import annotations
 from tokenizers import Regex, pre_tokenizers
 
 from toksmith.errors import UserError
+from toksmith.tokenizers.hf_json import byte_level_stage, split_stage
 
 # GPT-2 (Radford et al. 2019), as in openai/tiktoken's r50k_base.
 GPT2 = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
@@ -87,17 +88,10 @@ def pre_tokenizer_config(pattern: str, numbers: str | None, *, byte_level: bool 
     stages: list[dict] = []
     digits = number_regex(numbers)
     if digits is not None:
-        stages.append(_split(digits))
-    stages.append(_split(pattern))
+        stages.append(split_stage(digits))
+    stages.append(split_stage(pattern))
     if byte_level:
-        stages.append(
-            {
-                "type": "ByteLevel",
-                "add_prefix_space": False,
-                "trim_offsets": True,
-                "use_regex": False,
-            }  # fmt: skip
-        )
+        stages.append(byte_level_stage())
     return {"type": "Sequence", "pretokenizers": stages}
 
 
@@ -111,7 +105,3 @@ def build_pre_tokenizer(pattern: str, numbers: str | None, *, byte_level: bool =
     if byte_level:
         stages.append(pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False))
     return pre_tokenizers.Sequence(stages)
-
-
-def _split(regex: str) -> dict:
-    return {"type": "Split", "pattern": {"Regex": regex}, "behavior": "Isolated", "invert": False}

@@ -21,6 +21,7 @@ from toksmith.files import check_output_folder_path, write_atomic
 from toksmith.progress import Progress
 from toksmith.report.output import to_json
 from toksmith.results import Result
+from toksmith.tokenizers.hf_json import byte_level_stage
 from toksmith.train.corpus import (
     CorpusInfo,
     TrainingCorpus,
@@ -246,12 +247,7 @@ def train_lib_tokenizer(
         "normalizer": _normalizer_config(settings.normalizer),
         "pre_tokenizer": pre_tokenizer_config(SUPERWORD, settings.numbers),
         "post_processor": None,
-        "decoder": {
-            "type": "ByteLevel",
-            "add_prefix_space": False,
-            "trim_offsets": True,
-            "use_regex": False,
-        },  # fmt: skip
+        "decoder": byte_level_stage(),
         "model": {
             "type": "WordPiece",
             "unk_token": settings.special_tokens[0] if settings.special_tokens else base[0],
