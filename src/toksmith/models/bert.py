@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -159,21 +160,42 @@ def _activation(name: str):  # type: ignore[no-untyped-def]
     raise UserError(f"hidden_act {name!r} is not supported (expected gelu, gelu_new or relu)")
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What the jitted forward needs to know about a BERT model besides its weights (hashable:
+    one static argument): how many layers to run, the heads, the LayerNorm epsilon, the
+    activation's name and the weights' key prefix."""
+
+    layers: int
+    heads: int
+    eps: float
+    act: str
+    prefix: str
+
+    @classmethod
+    def of(cls, model: ModelFolder, *, layers: int) -> _Shape:
+        """``model``'s shape, running its first ``layers`` layers."""
+        return cls(
+            layers=layers,
+            heads=int(model.config["num_attention_heads"]),
+            eps=float(model.config.get("layer_norm_eps", 1e-12)),
+            act=str(model.config.get("hidden_act", "gelu")),
+            prefix=model.input_embedding_key[: -len("embeddings.word_embeddings.weight")],
+        )
+
+
 def _hidden_states(
     params: dict[str, jax.Array],
     ids: jax.Array,
     mask: jax.Array,
     *,
-    layers: int,
-    heads: int,
-    eps: float,
-    act: str,
-    prefix: str,
+    shape: _Shape,
 ) -> jax.Array:
     """The hidden states ``[batch, length, hidden]`` after the embeddings and the first
     ``layers`` layers, for padded ``ids`` ``[batch, length]`` with attention ``mask`` (1 for
     real tokens)."""
-    p = {key[len(prefix) :]: value for key, value in params.items()}
+    heads, eps = shape.heads, shape.eps
+    p = {key[len(shape.prefix) :]: value for key, value in params.items()}
     batch, length = ids.shape
     x = (
         p["embeddings.word_embeddings.weight"][ids]
@@ -185,7 +207,7 @@ def _hidden_states(
     head_size = hidden // heads
     # HF adds the dtype's minimum to the scores of masked keys.
     key_bias = (1.0 - mask[:, None, None, :].astype(x.dtype)) * jnp.finfo(x.dtype).min
-    activation = _activation(act)
+    activation = _activation(shape.act)
 
     def dense(h: jax.Array, name: str) -> jax.Array:
         return h @ p[f"{name}.weight"].T + p[f"{name}.bias"]
@@ -193,7 +215,7 @@ def _hidden_states(
     def split(h: jax.Array) -> jax.Array:
         return h.reshape(batch, length, heads, head_size).transpose(0, 2, 1, 3)
 
-    for i in range(layers):
+    for i in range(shape.layers):
         layer = f"encoder.layer.{i}."
         q = split(dense(x, layer + "attention.self.query"))
         k = split(dense(x, layer + "attention.self.key"))
@@ -225,47 +247,35 @@ def _masked_mean(states: jax.Array, mask: jax.Array) -> jax.Array:
     return (states * weights).sum(1) / jnp.maximum(weights.sum(1), 1e-9)
 
 
-@partial(jax.jit, static_argnames=("layers", "heads", "eps", "act", "prefix"))
+@partial(jax.jit, static_argnames=("shape",))
 def _encode(
     params: dict[str, jax.Array],
     ids: jax.Array,
     mask: jax.Array,
     *,
-    layers: int,
-    heads: int,
-    eps: float,
-    act: str,
-    prefix: str,
+    shape: _Shape,
 ) -> jax.Array:
     """Mean-pooled, L2-normalised sentence embeddings ``[batch, hidden]`` for padded ``ids``
     ``[batch, length]`` with attention ``mask`` (1 for real tokens)."""
-    x = _hidden_states(
-        params, ids, mask, layers=layers, heads=heads, eps=eps, act=act, prefix=prefix
-    )
+    x = _hidden_states(params, ids, mask, shape=shape)
     # sentence-transformers Pooling (mean) then Normalize.
     pooled = _masked_mean(x, mask)
     norm = jnp.sqrt((pooled**2).sum(-1, keepdims=True))
     return pooled / jnp.maximum(norm, 1e-12)
 
 
-@partial(jax.jit, static_argnames=("layers", "heads", "eps", "act", "prefix"))
+@partial(jax.jit, static_argnames=("shape",))
 def _pooled_states(
     params: dict[str, jax.Array],
     ids: jax.Array,
     mask: jax.Array,
     pool: jax.Array,
     *,
-    layers: int,
-    heads: int,
-    eps: float,
-    act: str,
-    prefix: str,
+    shape: _Shape,
 ) -> jax.Array:
     """The mean of the hidden states after ``layers`` layers over the positions where
     ``pool`` is 1, ``[batch, hidden]`` (not normalised)."""
-    x = _hidden_states(
-        params, ids, mask, layers=layers, heads=heads, eps=eps, act=act, prefix=prefix
-    )
+    x = _hidden_states(params, ids, mask, shape=shape)
     return _masked_mean(x, pool)
 
 
@@ -322,14 +332,7 @@ def sentence_embeddings(
         return result
     if params is None:
         params = encoder_params(model)
-    prefix = model.input_embedding_key[: -len("embeddings.word_embeddings.weight")]
-    settings = {
-        "layers": int(model.config["num_hidden_layers"]),
-        "heads": int(model.config["num_attention_heads"]),
-        "eps": float(model.config.get("layer_norm_eps", 1e-12)),
-        "act": str(model.config.get("hidden_act", "gelu")),
-        "prefix": prefix,
-    }
+    shape = _Shape.of(model, layers=int(model.config["num_hidden_layers"]))
     pad_id = 0  # masked out, so any id works
     positions = int(model.config["max_position_embeddings"])
     # a few texts are padded to SMALL_BATCH rows, not to batch_size: two compiled heights
@@ -344,7 +347,7 @@ def sentence_embeddings(
         for row, index in enumerate(rows):
             ids[row, : len(inputs[index])] = inputs[index]
             mask[row, : len(inputs[index])] = 1
-        embedded = _encode(params, jnp.asarray(ids), jnp.asarray(mask), **settings)
+        embedded = _encode(params, jnp.asarray(ids), jnp.asarray(mask), shape=shape)
         result[rows] = np.asarray(embedded)[: len(rows)]
     return result
 
@@ -367,13 +370,7 @@ def piece_states(
     hidden = int(model.config["hidden_size"])
     result = np.zeros((len(pieces), hidden), dtype=np.float32)
     params = encoder_params(model)
-    settings = {
-        "layers": layer,
-        "heads": int(model.config["num_attention_heads"]),
-        "eps": float(model.config.get("layer_norm_eps", 1e-12)),
-        "act": str(model.config.get("hidden_act", "gelu")),
-        "prefix": model.input_embedding_key[: -len("embeddings.word_embeddings.weight")],
-    }
+    shape = _Shape.of(model, layers=layer)
     order = [i for i in np.argsort([len(p) for p in pieces], kind="stable") if len(pieces[i])]
     for first in range(0, len(order), batch_size):
         rows = order[first : first + batch_size]
@@ -389,7 +386,7 @@ def piece_states(
             mask[row, : len(sequence)] = 1
             pool[row, len(before) : len(before) + len(own)] = 1
         states = _pooled_states(
-            params, jnp.asarray(ids), jnp.asarray(mask), jnp.asarray(pool), **settings
+            params, jnp.asarray(ids), jnp.asarray(mask), jnp.asarray(pool), shape=shape
         )
         result[rows] = np.asarray(states)[: len(rows)]
     return result
