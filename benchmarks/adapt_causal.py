@@ -39,6 +39,7 @@ from toksmith.adapt.methods import METHODS
 
 OWN = ("A (own tokenizer)", "B (donor, own tokenizer)")
 MERGE_COUNTS = (0, 10, 100, 1000)
+TASK_KINDS = {"train": "training A and B", "dynamic": "dynamic merges"}
 TRAIN_SAMPLE = 40  # training modules scored for the own models' training bits per byte
 
 
@@ -467,10 +468,8 @@ def causal(quick: bool, seeds: int, workers: int, steps: tuple[int, int] | None 
     print_causal(data, heal)
     wall, cpu = time.perf_counter() - started, cpu_s() - cpu_started
     task_cpu: dict[str, float] = {}
-    for key, cell in figures.items():
-        kind = key.split("|", 1)[1].split("|")[0]
-        kind = {"train": "training A and B"}.get(kind, "dynamic merges" if kind == "dynamic"
-                                                 else "adaptation (all methods)")  # fmt: skip
+    for key, cell in figures.items():  # keys: seed|train|a, seed|<method>, seed|dynamic
+        kind = TASK_KINDS.get(key.split("|")[1], "adaptation (all methods)")
         task_cpu[kind] = task_cpu.get(kind, 0.0) + cell["cpu_s"]
     print("\nCPU time by task kind: " + ", ".join(f"{k} {v:,.0f} s" for k, v in task_cpu.items())
           + f"; preparing the texts and tokenizers {prepared:.0f} s wall")  # fmt: skip
@@ -478,8 +477,11 @@ def causal(quick: bool, seeds: int, workers: int, steps: tuple[int, int] | None 
           f"{'met' if wall <= 1800 else 'not met'}), {cpu:.0f} s CPU (user + sys, every "
           f"process); load average {load_started[0]:.2f} before, {os.getloadavg()[0]:.2f} after")  # fmt: skip
     if dump:
+        timings = {key: {"wall_s": cell["wall_s"], "cpu_s": cell["cpu_s"]}
+                   for key, cell in figures.items()}  # fmt: skip
         Path(dump).write_text(json.dumps({**data, "heal": heal, "seeds": seed_list,
-                                          "wall_s": wall, "cpu_s": cpu, "tasks": {key: {"wall_s": cell["wall_s"], "cpu_s": cell["cpu_s"]} for key, cell in figures.items()}}), "utf-8")  # fmt: skip
+                                          "wall_s": wall, "cpu_s": cpu, "tasks": timings}),
+                              "utf-8")  # fmt: skip
 
 
 def main() -> None:
